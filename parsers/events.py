@@ -1,0 +1,219 @@
+"""The events the parsers find in Skyline's logs: plain frozen dataclasses.
+
+Every event knows the app whose log it came from, the prefix time (server local time, naive,
+one-second resolution, as Skyline's formatter writes it) and the pid that wrote the line. Its
+``event_id`` is derived from its content alone, so the same event read twice (after a restart
+rewrite of the log, a crash, or a backfill over files already tailed) has the same id.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import json
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, ClassVar
+
+
+@dataclass(frozen=True, slots=True)
+class Source:
+    """Where an event was read: not part of its identity."""
+
+    path: str
+    line: int
+    offset: int = 0
+
+
+@dataclass(frozen=True, kw_only=True)
+class Event:
+    kind: ClassVar[str] = "event"
+    #: fields that make two lines the same event (see ``identity``)
+    app: str
+    logged_at: datetime
+    pid: int
+    #: the record's first line after the prefix (the log message itself)
+    message: str = field(repr=False)
+    source: Source | None = field(default=None, compare=False, repr=False)
+
+    def identity(self) -> tuple[Any, ...]:
+        """What makes this event unique; by default the log line itself."""
+        return (self.kind, self.app, self.logged_at.isoformat(sep=" "), self.pid, self.message)
+
+    @property
+    def event_id(self) -> str:
+        raw = json.dumps(self.identity(), separators=(",", ":"), default=str)
+        return hashlib.sha256(raw.encode("utf-8")).hexdigest()[:32]
+
+    def to_dict(self) -> dict[str, Any]:
+        """The event as JSON-ready data: ``kind``, the fields, ``source`` and ``event_id``."""
+        data: dict[str, Any] = {"kind": self.kind}
+        for f in dataclasses.fields(self):
+            if f.name == "source":
+                continue
+            value = getattr(self, f.name)
+            if isinstance(value, datetime):
+                value = value.isoformat(sep=" ")
+            elif isinstance(value, tuple):
+                value = list(value)
+            data[f.name] = value
+        data["event_id"] = self.event_id
+        if self.source is not None:
+            data["source"] = {"path": self.source.path, "line": self.source.line}
+        return data
+
+
+@dataclass(frozen=True, kw_only=True)
+class AnomalyAlert(Event):
+    """Skyline decided to alert on an anomaly through one alerter (slack, smtp, ...)."""
+
+    kind: ClassVar[str] = "anomaly_alert"
+    metric: str
+    anomaly_timestamp: int | None
+    alerter: str
+    value: float | None = None
+    #: the ALERTS namespace pattern that matched (``alert[0]``); None on v1 lines
+    alert_namespace: str | None = None
+    triggered_algorithms: tuple[str, ...] = ()
+    algorithms_run: tuple[str, ...] = ()
+    full_duration: int | None = None
+    second_order_resolution_seconds: int | None = None
+    #: Analyzer / Mirage / Ionosphere / Vortex
+    context: str | None = None
+
+    def identity(self) -> tuple[Any, ...]:
+        # One anomaly seen through several lines (SLACK_ENABLED, trigger_alert, sent ... alert)
+        # is one alert per alerter. v1 lines carry no anomaly timestamp: fall back to the line.
+        if self.anomaly_timestamp is None:
+            return (self.kind, self.metric, self.alerter, self.app, str(self.logged_at), self.pid)
+        return (self.kind, self.metric, self.anomaly_timestamp, self.alerter)
+
+
+@dataclass(frozen=True, kw_only=True)
+class SlackThread(Event):
+    """Skyline posted the alert itself and logged the thread it got."""
+
+    kind: ClassVar[str] = "slack_thread"
+    metric: str
+    anomaly_timestamp: int
+    thread_ts: str
+    #: channel id or name when the line says it (v1-v4 'slack group is %s')
+    channel: str | None = None
+
+    def identity(self) -> tuple[Any, ...]:
+        return (self.kind, self.metric, self.anomaly_timestamp, self.thread_ts)
+
+
+@dataclass(frozen=True, kw_only=True)
+class TrainingDataViewed(Event):
+    """A person opened the training data page of an anomaly (webapp.log)."""
+
+    kind: ClassVar[str] = "training_data_viewed"
+    metric: str | None
+    anomaly_timestamp: int
+    #: labelled metrics are linked as ``metric_id=`` instead of ``metric=``
+    metric_id: int | None = None
+    user: str | None = None
+
+
+@dataclass(frozen=True, kw_only=True)
+class FeaturesProfileCreated(Event):
+    """A features profile was created from an anomaly's training data (webapp.log)."""
+
+    kind: ClassVar[str] = "features_profile_created"
+    fp_id: int
+    metric: str
+    anomaly_timestamp: int
+    user_id: int | None = None
+    learn: bool = False
+    learn_days: int | None = None
+
+
+@dataclass(frozen=True, kw_only=True)
+class FeaturesProfileLearnt(Event):
+    """Ionosphere's learn process made a new generation of a features profile."""
+
+    kind: ClassVar[str] = "features_profile_learnt"
+    fp_id: int
+    parent_fp_id: int
+    generation: int
+    metric: str | None
+    #: the ORIGINAL alert's anomaly timestamp (from the learn work item)
+    anomaly_timestamp: int | None
+    learn_days: int | None = None
+    #: learn_fp_human, learn_fp_learnt, learn_fp_automatic, ...
+    job: str | None = None
+
+
+@dataclass(frozen=True, kw_only=True)
+class FeaturesProfileDisabled(Event):
+    """A features profile and its progeny were disabled (webapp.log)."""
+
+    kind: ClassVar[str] = "features_profile_disabled"
+    fp_ids: tuple[int, ...]
+    metric: str | None = None
+    anomaly_timestamp: int | None = None
+
+
+@dataclass(frozen=True, kw_only=True)
+class ValidatedProfile:
+    """One row of Skyline's ``features_profiles_to_validate`` list."""
+
+    fp_id: int
+    metric: str
+    anomaly_timestamp: int
+    parent_fp_id: int | None
+    generation: int | None
+
+
+@dataclass(frozen=True, kw_only=True)
+class FeaturesProfilesValidated(Event):
+    """Features profiles were validated: one by id, or all of a metric's in bulk (webapp.log)."""
+
+    kind: ClassVar[str] = "features_profiles_validated"
+    fp_ids: tuple[int, ...] = ()
+    metric: str | None = None
+    metric_id: int | None = None
+    validated_count: int | None = None
+    #: what the bulk page listed before validating (fp -> metric, anomaly, parent)
+    profiles: tuple[ValidatedProfile, ...] = ()
+
+    def to_dict(self) -> dict[str, Any]:
+        data = Event.to_dict(self)
+        data["profiles"] = [dataclasses.asdict(p) for p in self.profiles]
+        return data
+
+
+EVENT_TYPES: dict[str, type[Event]] = {
+    cls.kind: cls
+    for cls in (
+        AnomalyAlert,
+        SlackThread,
+        TrainingDataViewed,
+        FeaturesProfileCreated,
+        FeaturesProfileLearnt,
+        FeaturesProfileDisabled,
+        FeaturesProfilesValidated,
+    )
+}
+
+
+def event_from_dict(data: dict[str, Any]) -> Event:
+    """Rebuild an event from ``Event.to_dict`` output (as stored in the state database)."""
+    cls = EVENT_TYPES[data["kind"]]
+    kwargs: dict[str, Any] = {}
+    for f in dataclasses.fields(cls):
+        if f.name not in data:
+            continue
+        value = data[f.name]
+        if f.name == "logged_at":
+            value = datetime.fromisoformat(value)
+        elif f.name == "profiles":
+            value = tuple(ValidatedProfile(**p) for p in value)
+        elif isinstance(value, list):
+            value = tuple(value)
+        kwargs[f.name] = value
+    src = data.get("source")
+    if src:
+        kwargs["source"] = Source(path=src["path"], line=src["line"])
+    return cls(**kwargs)
