@@ -1,0 +1,436 @@
+"""The state database: file offsets, events, the features-profile registry, threads, the outbox.
+
+One SQLite file in WAL mode, written through sqlite-utils. What must change together changes in
+one transaction: the events parsed from a batch of lines and the file offset after them; the
+actions planned for an event and the event's "planned" mark; a delivery result and the thread it
+creates. Kill the process at any instant and the database is at one of those boundaries.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import time
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import asdict, dataclass, fields
+from pathlib import Path
+from typing import Any
+
+import sqlite_utils
+
+from parsers.events import Event, event_from_dict
+
+SCHEMA_VERSION = 1
+
+# Outbox states
+PENDING, INFLIGHT, DONE, FAILED = "pending", "inflight", "done", "failed"
+
+
+class StoreError(Exception):
+    """The state database cannot be used (locked, full disk, unreadable): retry later."""
+
+
+@dataclass(frozen=True)
+class FileState:
+    """One generation of a log file and how far it has been read.
+
+    A generation is identified by (device, inode) checked against a hash of its first bytes; the
+    anchor is a hash of the bytes just before ``offset``, so the offset can be verified by content.
+    """
+
+    key: str
+    path: str
+    app: str
+    dev: int
+    inode: int
+    head_hash: str
+    head_len: int
+    offset: int = 0
+    line_no: int = 1
+    anchor_hash: str = ""
+    anchor_len: int = 0
+    size: int = 0
+    mtime: float = 0.0
+    finished: bool = False
+
+
+@dataclass(frozen=True)
+class Thread:
+    metric: str
+    anomaly_timestamp: int
+    channel: str
+    ts: str | None
+    alert_event_id: str | None
+    origin: str  # "posted" or "adopted"
+
+
+@dataclass(frozen=True)
+class Profile:
+    """The features-profile registry row: which alert a features profile belongs to."""
+
+    fp_id: int
+    metric: str | None
+    anomaly_timestamp: int | None
+    parent_fp_id: int | None
+    generation: int | None
+
+
+@dataclass(frozen=True)
+class Action:
+    """One intended Slack call, derived from one event."""
+
+    id: str
+    event_id: str
+    action: str  # post_message | post_reply | add_reaction
+    channel: str
+    thread_metric: str | None = None
+    thread_anomaly_timestamp: int | None = None
+    text: str | None = None
+    reaction: str | None = None
+    #: the first channel's alert post anchors the thread of (metric, anomaly_timestamp)
+    creates_thread: bool = False
+    state: str = PENDING
+    attempts: int = 0
+    next_attempt_at: float = 0.0
+    last_error: str | None = None
+    created_at: float = 0.0
+    seq: int = 0
+    result_ts: str | None = None
+    result_channel: str | None = None
+
+    @property
+    def thread_key(self) -> tuple[str, int] | None:
+        if self.thread_metric is None or self.thread_anomaly_timestamp is None:
+            return None
+        return (self.thread_metric, self.thread_anomaly_timestamp)
+
+
+def _row_to(cls: type, row: dict[str, Any]) -> Any:
+    kwargs = {}
+    for f in fields(cls):
+        if f.name in row:
+            value = row[f.name]
+            kwargs[f.name] = bool(value) if f.type == "bool" and value is not None else value
+    return cls(**kwargs)
+
+
+class Store:
+    def __init__(self, db: sqlite_utils.Database):
+        self.db = db
+        self._migrate()
+
+    # -- opening ---------------------------------------------------------------------------
+    @classmethod
+    def open(cls, path: Path | str) -> Store:
+        path = Path(path)
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            conn = sqlite3.connect(str(path), timeout=5.0)
+            db = sqlite_utils.Database(conn)
+            db.enable_wal()
+            db.execute("PRAGMA synchronous=FULL")
+            return cls(db)
+        except (OSError, sqlite3.Error) as exc:
+            raise StoreError(f"cannot open state database {path}: {exc}") from exc
+
+    @classmethod
+    def scratch_copy(cls, path: Path | str | None) -> Store:
+        """An in-memory copy of the database at ``path`` (if it exists): the dry run's store.
+
+        The same pipeline runs against it, and nothing is ever written to the real file.
+        """
+        mem = sqlite3.connect(":memory:")
+        if path is not None and Path(path).exists():
+            try:
+                src = sqlite3.connect(f"file:{Path(path).resolve()}?mode=ro", uri=True)
+                with src:
+                    src.backup(mem)
+                src.close()
+            except sqlite3.Error as exc:
+                raise StoreError(f"cannot read state database {path}: {exc}") from exc
+        return cls(sqlite_utils.Database(mem))
+
+    def close(self) -> None:
+        self.db.close()
+
+    @contextmanager
+    def transaction(self) -> Iterator[None]:
+        try:
+            with self.db.atomic():
+                yield
+        except sqlite3.OperationalError as exc:
+            raise StoreError(f"state database: {exc}") from exc
+
+    def _migrate(self) -> None:
+        db = self.db
+        with db.atomic():
+            db["meta"].create({"key": str, "value": str}, pk="key", if_not_exists=True)
+            db["files"].create(
+                {f.name: _sql_type(f.type) for f in fields(FileState)},
+                pk="key", if_not_exists=True,
+            )
+            db["events"].create(
+                {
+                    "id": str, "kind": str, "app": str, "metric": str,
+                    "anomaly_timestamp": int, "logged_at": str, "pid": int, "data": str,
+                    "source_path": str, "source_line": int, "ingested_at": float,
+                    "planned": int, "wait_until": float, "seq": int,
+                },
+                pk="id", if_not_exists=True,
+            )
+            db["fps"].create(
+                {f.name: _sql_type(f.type) for f in fields(Profile)},
+                pk="fp_id", if_not_exists=True,
+            )
+            db["threads"].create(
+                {f.name: _sql_type(f.type) for f in fields(Thread)} | {"created_at": float},
+                pk=("metric", "anomaly_timestamp"), if_not_exists=True,
+            )
+            db["outbox"].create(
+                {f.name: _sql_type(f.type) for f in fields(Action)},
+                pk="id", if_not_exists=True,
+            )
+            db["errors"].create(
+                {"at": float, "scope": str, "message": str}, if_not_exists=True
+            )
+            db.execute(
+                "CREATE INDEX IF NOT EXISTS events_unplanned ON events(planned, seq)"
+            )
+            db.execute("CREATE INDEX IF NOT EXISTS outbox_state ON outbox(state, seq)")
+            db["meta"].upsert({"key": "schema_version", "value": str(SCHEMA_VERSION)}, pk="key")
+
+    # -- files and events ----------------------------------------------------------------------
+    def files(self) -> list[FileState]:
+        return [_row_to(FileState, r) for r in self.db["files"].rows]
+
+    def ingest(self, events: Sequence[Event], state: FileState | None) -> int:
+        """Store events (each once, by id) and the file offset after them, atomically.
+
+        Returns how many events were new.
+        """
+        now = time.time()
+        with self.transaction():
+            new = self._insert_events(events, now)
+            if state is not None:
+                self.db["files"].upsert(asdict(state), pk="key")
+        return new
+
+    def save_file(self, state: FileState) -> None:
+        with self.transaction():
+            self.db["files"].upsert(asdict(state), pk="key")
+
+    def _insert_events(self, events: Iterable[Event], now: float) -> int:
+        new = 0
+        seq = self._next_seq("events")
+        for ev in events:
+            data = ev.to_dict()
+            src = ev.source
+            cur = self.db.execute(
+                "INSERT OR IGNORE INTO events (id, kind, app, metric, anomaly_timestamp,"
+                " logged_at, pid, data, source_path, source_line, ingested_at, planned,"
+                " wait_until, seq) VALUES (?,?,?,?,?,?,?,?,?,?,?,0,NULL,?)",
+                (
+                    ev.event_id, ev.kind, ev.app, data.get("metric"),
+                    data.get("anomaly_timestamp"), data["logged_at"], ev.pid,
+                    json.dumps(data, sort_keys=True), src.path if src else None,
+                    src.line if src else None, now, seq,
+                ),
+            )
+            if cur.rowcount:
+                new += 1
+                seq += 1
+        return new
+
+    def _next_seq(self, table: str) -> int:
+        row = self.db.execute(f"SELECT COALESCE(MAX(seq), 0) + 1 FROM {table}").fetchone()
+        return int(row[0])
+
+    def event(self, event_id: str) -> Event | None:
+        row = self.db.execute("SELECT data FROM events WHERE id = ?", (event_id,)).fetchone()
+        return event_from_dict(json.loads(row[0])) if row else None
+
+    def events(self, kind: str | None = None) -> list[Event]:
+        sql, args = "SELECT data FROM events", ()
+        if kind is not None:
+            sql, args = sql + " WHERE kind = ?", (kind,)
+        return [event_from_dict(json.loads(r[0])) for r in self.db.execute(sql + " ORDER BY seq", args)]
+
+    def unplanned(self, now: float, limit: int = 500) -> list[tuple[Event, float]]:
+        """Events not yet turned into actions whose wait (if any) is over, oldest first."""
+        rows = self.db.execute(
+            "SELECT data, ingested_at FROM events WHERE planned = 0"
+            " AND (wait_until IS NULL OR wait_until <= ?) ORDER BY seq LIMIT ?",
+            (now, limit),
+        ).fetchall()
+        return [(event_from_dict(json.loads(d)), at) for d, at in rows]
+
+    # -- registry and threads --------------------------------------------------------------------
+    def profile(self, fp_id: int) -> Profile | None:
+        rows = list(self.db.query("SELECT * FROM fps WHERE fp_id = ?", [fp_id]))
+        return _row_to(Profile, rows[0]) if rows else None
+
+    def thread(self, metric: str, anomaly_timestamp: int) -> Thread | None:
+        rows = list(self.db.query(
+            "SELECT * FROM threads WHERE metric = ? AND anomaly_timestamp = ?",
+            [metric, anomaly_timestamp],
+        ))
+        return _row_to(Thread, rows[0]) if rows else None
+
+    def threads(self) -> list[Thread]:
+        return [_row_to(Thread, r) for r in self.db["threads"].rows]
+
+    # -- planning ---------------------------------------------------------------------------------
+    def record_plan(
+        self,
+        event_id: str,
+        actions: Sequence[Action],
+        *,
+        profiles: Sequence[Profile] = (),
+        threads: Sequence[Thread] = (),
+        wait_until: float | None = None,
+    ) -> None:
+        """Store what planning one event decided, atomically.
+
+        ``wait_until`` set means: not planned yet, look again then (a lifecycle event waiting
+        for its alert's thread). Otherwise the event is marked planned.
+        """
+        now = time.time()
+        with self.transaction():
+            for p in profiles:
+                self._merge_profile(p)
+            for t in threads:
+                self.db.execute(
+                    "INSERT OR IGNORE INTO threads (metric, anomaly_timestamp, channel, ts,"
+                    " alert_event_id, origin, created_at) VALUES (?,?,?,?,?,?,?)",
+                    (t.metric, t.anomaly_timestamp, t.channel, t.ts, t.alert_event_id,
+                     t.origin, now),
+                )
+            seq = self._next_seq("outbox")
+            for i, a in enumerate(actions):
+                row = asdict(a) | {"created_at": now, "seq": seq + i, "state": PENDING}
+                self.db["outbox"].insert(row, pk="id", ignore=True)
+            if wait_until is None:
+                self.db.execute(
+                    "UPDATE events SET planned = 1, wait_until = NULL WHERE id = ?", (event_id,)
+                )
+            else:
+                self.db.execute(
+                    "UPDATE events SET wait_until = ? WHERE id = ?", (wait_until, event_id)
+                )
+
+    def _merge_profile(self, p: Profile) -> None:
+        """Known facts are never overwritten by unknown ones (None)."""
+        old = self.profile(p.fp_id)
+        if old is not None:
+            p = Profile(**{
+                f.name: getattr(p, f.name) if getattr(p, f.name) is not None
+                else getattr(old, f.name)
+                for f in fields(Profile)
+            })
+        self.db["fps"].upsert(asdict(p), pk="fp_id")
+
+    # -- delivery ---------------------------------------------------------------------------------
+    def due_actions(self, now: float, limit: int = 100) -> list[Action]:
+        rows = self.db.query(
+            "SELECT * FROM outbox WHERE state IN (?, ?) AND next_attempt_at <= ?"
+            " ORDER BY seq LIMIT ?",
+            [PENDING, INFLIGHT, now, limit],
+        )
+        return [_row_to(Action, r) for r in rows]
+
+    def actions(self, state: str | None = None) -> list[Action]:
+        sql, args = "SELECT * FROM outbox", []
+        if state is not None:
+            sql, args = sql + " WHERE state = ?", [state]
+        return [_row_to(Action, r) for r in self.db.query(sql + " ORDER BY seq", args)]
+
+    def mark_inflight(self, action: Action) -> Action:
+        """Committed BEFORE the Slack call: after a crash we know the call may have happened."""
+        with self.transaction():
+            self.db.execute(
+                "UPDATE outbox SET state = ?, attempts = attempts + 1 WHERE id = ?",
+                (INFLIGHT, action.id),
+            )
+        return _replace(action, state=INFLIGHT, attempts=action.attempts + 1)
+
+    def mark_done(self, action: Action, channel_id: str | None, ts: str | None) -> None:
+        now = time.time()
+        with self.transaction():
+            self.db.execute(
+                "UPDATE outbox SET state = ?, result_channel = ?, result_ts = ?, last_error = NULL,"
+                " next_attempt_at = ? WHERE id = ?",
+                (DONE, channel_id, ts, now, action.id),
+            )
+            key = action.thread_key
+            if action.creates_thread and key is not None and ts is not None:
+                # Anchor (or re-anchor) the alert's thread on what Slack answered.
+                self.db.execute(
+                    "INSERT INTO threads (metric, anomaly_timestamp, channel, ts, alert_event_id,"
+                    " origin, created_at) VALUES (?,?,?,?,?,?,?) ON CONFLICT(metric,"
+                    " anomaly_timestamp) DO UPDATE SET channel = excluded.channel,"
+                    " ts = excluded.ts",
+                    (key[0], key[1], channel_id or action.channel, ts, action.event_id,
+                     "posted", now),
+                )
+
+    def mark_retry(self, action: Action, next_attempt_at: float, error: str,
+                   *, state: str = PENDING) -> None:
+        with self.transaction():
+            self.db.execute(
+                "UPDATE outbox SET state = ?, next_attempt_at = ?, last_error = ? WHERE id = ?",
+                (state, next_attempt_at, error, action.id),
+            )
+
+    def mark_failed(self, action: Action, error: str) -> None:
+        with self.transaction():
+            self.db.execute(
+                "UPDATE outbox SET state = ?, last_error = ?, next_attempt_at = ? WHERE id = ?",
+                (FAILED, error, time.time(), action.id),
+            )
+
+    def reanchor_thread(self, key: tuple[str, int], channel: str, ts: str) -> None:
+        with self.transaction():
+            self.db.execute(
+                "UPDATE threads SET channel = ?, ts = ? WHERE metric = ? AND anomaly_timestamp = ?",
+                (channel, ts, key[0], key[1]),
+            )
+
+    # -- health -------------------------------------------------------------------------------------
+    def record_error(self, scope: str, message: str) -> None:
+        with self.transaction():
+            self.db["errors"].insert({"at": time.time(), "scope": scope, "message": message})
+            self.db.execute(
+                "DELETE FROM errors WHERE rowid NOT IN"
+                " (SELECT rowid FROM errors ORDER BY at DESC LIMIT 100)"
+            )
+
+    def last_error(self) -> dict[str, Any] | None:
+        rows = list(self.db.query("SELECT * FROM errors ORDER BY at DESC LIMIT 1"))
+        return rows[0] if rows else None
+
+    def counts(self) -> dict[str, Any]:
+        q = self.db.execute
+        by_state = dict(q("SELECT state, COUNT(*) FROM outbox GROUP BY state").fetchall())
+        oldest = q(
+            "SELECT MIN(created_at) FROM outbox WHERE state IN (?, ?)", (PENDING, INFLIGHT)
+        ).fetchone()[0]
+        return {
+            "events": q("SELECT COUNT(*) FROM events").fetchone()[0],
+            "events_waiting": q("SELECT COUNT(*) FROM events WHERE planned = 0").fetchone()[0],
+            "threads": q("SELECT COUNT(*) FROM threads").fetchone()[0],
+            "outbox": by_state,
+            "outbox_pending": by_state.get(PENDING, 0) + by_state.get(INFLIGHT, 0),
+            "oldest_pending_at": oldest,
+        }
+
+
+def _replace(action: Action, **changes: Any) -> Action:
+    return Action(**(asdict(action) | changes))
+
+
+def _sql_type(annotation: Any) -> type:
+    text = str(annotation)  # annotations are strings here (PEP 563)
+    if text.startswith(("int", "bool")):
+        return int
+    return float if text.startswith("float") else str
