@@ -254,7 +254,8 @@ class Store:
         sql, args = "SELECT data FROM events", ()
         if kind is not None:
             sql, args = sql + " WHERE kind = ?", (kind,)
-        return [event_from_dict(json.loads(r[0])) for r in self.db.execute(sql + " ORDER BY seq", args)]
+        rows = self.db.execute(sql + " ORDER BY seq", args)
+        return [event_from_dict(json.loads(r[0])) for r in rows]
 
     def unplanned(self, now: float, limit: int = 500) -> list[tuple[Event, float]]:
         """Events not yet turned into actions whose wait (if any) is over, oldest first."""
@@ -396,7 +397,7 @@ class Store:
                 (channel, ts, key[0], key[1]),
             )
 
-    # -- health -------------------------------------------------------------------------------------
+    # -- health ---------------------------------------------------------------------------------
     def record_error(self, scope: str, message: str) -> None:
         with self.transaction():
             self.db["errors"].insert({"at": time.time(), "scope": scope, "message": message})
