@@ -340,6 +340,10 @@ class Store:
         )
         return [_row_to(Action, r) for r in rows]
 
+    def action(self, action_id: str) -> Action | None:
+        rows = list(self.db.query("SELECT * FROM outbox WHERE id = ?", [action_id]))
+        return _row_to(Action, rows[0]) if rows else None
+
     def actions(self, state: str | None = None) -> list[Action]:
         sql, args = "SELECT * FROM outbox", []
         if state is not None:

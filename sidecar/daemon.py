@@ -1,0 +1,123 @@
+"""The daemon's main loop: ingest, plan, deliver, report health; one step at a time.
+
+Each step reads what the logs have new (tailer -> parsers -> events and offsets stored in one
+transaction), turns stored events into outbox actions, delivers what is due and allowed, and then
+tells systemd it is alive. The watchdog ping comes from this loop, never from a thread of its own,
+so a hung loop is a dead service. SIGTERM lets the current step finish (its batch is committed)
+and the loop exit.
+"""
+
+from __future__ import annotations
+
+import signal
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+import structlog
+
+from parsers.events import AnomalyAlert, SlackThread
+from sidecar.config import Config
+from sidecar.deliver import Deliverer
+from sidecar.notify import Notifier
+from sidecar.planner import plan_event
+from sidecar.store import Store, StoreError
+
+if TYPE_CHECKING:
+    from sidecar.ingest import Ingestor
+
+log = structlog.get_logger("sidecar.daemon")
+
+MAX_SLEEP = 1.0
+
+
+@dataclass
+class StepResult:
+    ingested: int = 0
+    planned: int = 0
+    delivered: int = 0
+
+
+def plan_pending(store: Store, config: Config, *, post: bool = True,
+                 clock: Callable[[], float] = time.time) -> int:
+    """Turn every stored, unplanned event whose wait is over into outbox actions."""
+    count = 0
+    while True:
+        now = clock()
+        batch = store.unplanned(now)
+        if not batch:
+            return count
+        # Alerts and adopted threads first: a lifecycle event in the same batch finds its thread.
+        batch.sort(key=lambda item: not isinstance(item[0], AnomalyAlert | SlackThread))
+        for event, ingested_at in batch:
+            plan = plan_event(event, store, config, ingested_at=ingested_at, now=now, post=post)
+            store.record_plan(event.event_id, plan.actions, profiles=plan.profiles,
+                              threads=plan.threads, wait_until=plan.wait_until)
+            if plan.actions:
+                log.info("planned", event_id=event.event_id, kind=event.kind,
+                         metric=getattr(event, "metric", None), actions=len(plan.actions),
+                         note=plan.note)
+            count += 1 if plan.wait_until is None else 0
+        if len(batch) < 500:
+            return count
+
+
+class Daemon:
+    def __init__(self, config: Config, store: Store, ingestor: Ingestor, deliverer: Deliverer,
+                 *, notifier: Notifier | None = None):
+        self.config = config
+        self.store = store
+        self.ingestor = ingestor
+        self.deliverer = deliverer
+        self.notifier = notifier or Notifier()
+        self.stop_event = threading.Event()
+        self._last_store_error: str | None = None
+
+    def step(self) -> StepResult:
+        result = StepResult()
+        try:
+            result.ingested = self.ingestor.run_once()
+            result.planned = plan_pending(self.store, self.config)
+            result.delivered = self.deliverer.run_once().delivered
+            self._last_store_error = None
+        except StoreError as exc:
+            # A locked database or a full disk: nothing was committed for this step, the
+            # offsets stay where they were, the next step retries.
+            if str(exc) != self._last_store_error:
+                log.error("state database unavailable, retrying", error=str(exc))
+            self._last_store_error = str(exc)
+        return result
+
+    def healthy(self) -> bool:
+        return self._last_store_error is None
+
+    def status_line(self) -> str:
+        counts = self.store.counts()
+        state = f"halted: {self.deliverer.halted}" if self.deliverer.halted else "delivering"
+        return (f"{state}; outbox {counts['outbox_pending']} pending; "
+                f"{counts['events']} events, {counts['threads']} threads")
+
+    def run(self, *, install_signals: bool = True) -> int:
+        if install_signals:
+            for sig in (signal.SIGTERM, signal.SIGINT):
+                signal.signal(sig, lambda *_: self.stop_event.set())
+        self.notifier.ready()
+        log.info("running", log_dir=str(self.config.skyline.log_dir),
+                 apps=list(self.config.skyline.apps))
+        last_status = 0.0
+        while not self.stop_event.is_set():
+            self.step()
+            if self.healthy():
+                self.notifier.watchdog()
+            if time.monotonic() - last_status > 5.0:
+                self.notifier.status(self.status_line())
+                last_status = time.monotonic()
+            if self.stop_event.is_set():
+                break
+            wait = self.deliverer.next_ready_in()
+            self.ingestor.tailer.wait(MAX_SLEEP if wait is None else min(MAX_SLEEP, wait))
+        self.notifier.stopping()
+        log.info("stopped")
+        return 0

@@ -1,0 +1,185 @@
+"""Slack texts for events: pure functions, Skyline's own wording.
+
+Every value that comes from a log line is escaped for mrkdwn (``&``, ``<``, ``>``), so a metric
+named ``<!channel>`` is shown as text and can never ping anyone; links are built from
+percent-encoded values.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from urllib.parse import quote
+
+from parsers.events import (
+    AnomalyAlert,
+    FeaturesProfileCreated,
+    FeaturesProfileDisabled,
+    FeaturesProfileLearnt,
+    FeaturesProfilesValidated,
+    TrainingDataViewed,
+)
+
+LABELLED_PREFIX = "labelled_metrics."
+
+
+def escape(value: object) -> str:
+    """mrkdwn escaping, the three characters Slack asks for and nothing else."""
+    return str(value).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def link(url: str, label: str) -> str:
+    """``<url|label>``; the URL's own ``&`` are escaped as Slack expects inside mrkdwn."""
+    return f"<{escape(url)}|{escape(label)}>"
+
+
+def _q(value: object) -> str:
+    return quote(str(value), safe=".:_-")
+
+
+def training_data_url(base_url: str | None, metric: str, anomaly_timestamp: int) -> str | None:
+    """Skyline's training data link (mirage_alerters.py:2384-2399): ``metric_id=`` for labelled
+    metrics, ``metric=`` otherwise."""
+    if not base_url:
+        return None
+    base = base_url.rstrip("/")
+    if metric.startswith(LABELLED_PREFIX):
+        metric_id = metric[len(LABELLED_PREFIX):]
+        return f"{base}/ionosphere?timestamp={int(anomaly_timestamp)}&metric_id={_q(metric_id)}"
+    return f"{base}/ionosphere?timestamp={int(anomaly_timestamp)}&metric={_q(metric)}"
+
+
+def fp_url(base_url: str | None, fp_id: int, metric: str | None) -> str | None:
+    """ionosphere_functions.py:1641 ``%s/ionosphere?fp_view=true&fp_id=%s&metric=%s``."""
+    if not base_url:
+        return None
+    url = f"{base_url.rstrip('/')}/ionosphere?fp_view=true&fp_id={int(fp_id)}"
+    return url + (f"&metric={_q(metric)}" if metric else "")
+
+
+def validate_url(base_url: str | None, metric: str) -> str | None:
+    """ionosphere_functions.py:1856, the *Please validate this* link."""
+    if not base_url:
+        return None
+    return (f"{base_url.rstrip('/')}/ionosphere?fp_validate=true&metric={_q(metric)}"
+            "&validated_equals=false&limit=0&order=DESC")
+
+
+def graphite_url(base: str | None, metric: str, anomaly_timestamp: int, seconds: int) -> str | None:
+    """A Graphite render link over the analysed period, as Skyline's alert graphs show it."""
+    if not base or metric.startswith(LABELLED_PREFIX):
+        return None
+
+    def fmt(ts: int) -> str:
+        return datetime.fromtimestamp(ts, UTC).strftime("%H:%M_%Y%m%d")
+
+    return (f"{base.rstrip('/')}/render/?from={fmt(anomaly_timestamp - seconds)}"
+            f"&until={fmt(anomaly_timestamp)}&target={_q(metric)}&tz=UTC")
+
+
+def anomaly_time(anomaly_timestamp: int) -> str:
+    return datetime.fromtimestamp(anomaly_timestamp, UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
+
+
+def alert_seconds(alert: AnomalyAlert) -> int:
+    """The period analysed: Mirage's second order resolution, else the full duration, else 24 h
+    (Analyzer's FULL_DURATION default)."""
+    return int(alert.second_order_resolution_seconds or alert.full_duration or 86400)
+
+
+def alert_text(
+    alert: AnomalyAlert,
+    *,
+    skyline_url: str | None,
+    graphite: str | None,
+    anomaly_timestamp: int,
+    title: str = "Skyline",
+) -> str:
+    """The alert message, in the shape of Skyline's ``initial_comment``:
+    ``'*%s %s* - %s at %s days - %s'`` (mirage_alerters.py:2040; labelled metrics 2058) then the
+    training data link and the time of the anomaly (mirage_alerters.py:2487)."""
+    context = alert.context or alert.app.capitalize()
+    seconds = alert_seconds(alert)
+    days = max(seconds // 86400, 1) if seconds >= 86400 else round(seconds / 86400, 2)
+    value = "unknown" if alert.value is None else f"{alert.value:g}"
+    lines = [f"*{escape(title)} {escape(context)}* - {escape(alert.metric)} at {days} days"
+             f" - {escape(value)}"]
+    if alert.triggered_algorithms:
+        algos = ", ".join(escape(a) for a in alert.triggered_algorithms)
+        ran = f" of {len(alert.algorithms_run)}" if alert.algorithms_run else ""
+        lines.append(f"*Triggered algorithms* ({len(alert.triggered_algorithms)}{ran}) :: {algos}")
+    td = training_data_url(skyline_url, alert.metric, anomaly_timestamp)
+    where = f" :: for anomaly at {anomaly_time(anomaly_timestamp)}"
+    if td:
+        lines.append(f"*Ionosphere training dir* :: {link(td, 'training data link')}{where}")
+    else:
+        lines.append(f"For anomaly at {anomaly_time(anomaly_timestamp)}")
+    g = graphite_url(graphite, alert.metric, anomaly_timestamp, seconds)
+    if g:
+        lines.append(f"*Graphite* :: {link(g, 'graphite graph link')}")
+    return "\n".join(lines)
+
+
+def viewed_text(event: TrainingDataViewed) -> str:
+    """ionosphere_backend.py:8879 ``'The training data page has been reviewed'``."""
+    text = "The training data page has been reviewed"
+    return text + (f" by {escape(event.user)}" if event.user else "")
+
+
+def created_text(event: FeaturesProfileCreated, skyline_url: str | None) -> str:
+    """ionosphere_functions.py:1650 and :1653 (with learn)."""
+    url = _link_suffix(fp_url(skyline_url, event.fp_id, event.metric))
+    text = (f"*TRAINED - not anomalous* - features profile id {event.fp_id} was created for"
+            f" {escape(event.metric)} via webapp{url}")
+    if event.learn:
+        days = event.learn_days if event.learn_days is not None else 30
+        text += f" AND set to *LEARN* at {days} days"
+    return text
+
+
+def learnt_text(event: FeaturesProfileLearnt, metric: str | None, skyline_url: str | None) -> str:
+    """ionosphere_functions.py:1659 (later generations) and :1662 (``learn_fp_human``)."""
+    name = escape(metric or "unknown metric")
+    url = _link_suffix(fp_url(skyline_url, event.fp_id, metric))
+    if event.job == "learn_fp_human" or (event.job is None and event.generation <= 1):
+        days = event.learn_days if event.learn_days is not None else 30
+        return (f"*LEARNING - not anomalous at {days} days* - features profile id {event.fp_id}"
+                f" was created using {days} days data for {name} via ionosphere{url}")
+    return (f"*LEARNT - not anomalous* - features profile id {event.fp_id} was created for"
+            f" {name} via ionosphere{url}")
+
+
+def learnt_channel_text(event: FeaturesProfileLearnt, metric: str | None,
+                        skyline_url: str | None) -> str:
+    """ionosphere_functions.py:1863, the channel message for a later generation."""
+    name = escape(metric or "unknown metric")
+    text = (f"*Skyline Ionosphere LEARNT* - features profile id {event.fp_id} for {name}"
+            f" was learnt by ionosphere{_link_suffix(fp_url(skyline_url, event.fp_id, metric))}")
+    v = validate_url(skyline_url, metric) if metric else None
+    return text + (f" - *Please validate this* at {link(v, 'validate link')}" if v else "")
+
+
+def disabled_text(event: FeaturesProfileDisabled, fp_ids: tuple[int, ...], metric: str | None,
+                  skyline_url: str | None) -> str:
+    """Skyline's pre-v2 wording (ionosphere_backend.py:5825-5829 comment), which does not need
+    the layer count the log does not carry; one message for the profile and its progeny."""
+    first, rest = fp_ids[0], fp_ids[1:]
+    ids = f"{first}" + (f" (and its progeny {', '.join(map(str, rest))})" if rest else "")
+    name = escape(metric or "unknown metric")
+    return (f"*DISABLED* - features profile id {ids} was disabled for {name} via webapp"
+            f"{_link_suffix(fp_url(skyline_url, first, metric))}")
+
+
+def validated_text(event: FeaturesProfilesValidated, fp_ids: tuple[int, ...],
+                   metric: str | None) -> str:
+    """ionosphere_backend.py:8634 ``'*VALIDATED* - %s features profiles were validated for %s
+    via the webapp'``; a single profile names its id."""
+    name = escape(metric or "unknown metric")
+    if len(fp_ids) == 1 and event.validated_count in (None, 1):
+        return (f"*VALIDATED* - features profile id {fp_ids[0]} was validated for {name}"
+                " via the webapp")
+    count = event.validated_count if event.validated_count is not None else len(fp_ids)
+    return f"*VALIDATED* - {count} features profiles were validated for {name} via the webapp"
+
+
+def _link_suffix(url: str | None) -> str:
+    return f" - {link(url, 'features profile')}" if url else ""

@@ -1,0 +1,178 @@
+"""The Slack edge: slack_sdk's WebClient behind three calls, with every failure classified.
+
+slack_sdk retries nothing here (``retry_handlers=[]``): its default handler re-sends a request
+whose connection dropped, which for ``chat.postMessage`` is exactly the duplicate to avoid. The
+outbox decides about retries, and checks Slack (message metadata) before posting again after a
+failure that may have reached Slack.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError
+
+METADATA_TYPE = "skyline_sidecar_action"
+CHANNEL_ID = re.compile(r"^[CGD][A-Z0-9]{8,}$")
+
+#: the token cannot be used: stop delivering, keep everything, report unhealthy
+FATAL_ERRORS = frozenset({
+    "invalid_auth", "not_authed", "token_revoked", "token_expired", "account_inactive",
+    "missing_scope", "no_permission", "ekm_access_denied",
+})
+#: the parent message is gone: post top-level and re-anchor the thread
+THREAD_GONE_ERRORS = frozenset({"thread_not_found", "invalid_thread_ts"})
+
+
+class SlackFailure(Exception):
+    """Base of the classified failures; ``str()`` never contains the token."""
+
+
+class RateLimited(SlackFailure):
+    def __init__(self, retry_after: float):
+        super().__init__(f"ratelimited, retry after {retry_after:g}s")
+        self.retry_after = retry_after
+
+
+class Ambiguous(SlackFailure):
+    """A timeout, dropped connection or 5xx: the call may or may not have reached Slack."""
+
+
+class Fatal(SlackFailure):
+    """The token is unusable (revoked, invalid, missing scope)."""
+
+
+class Rejected(SlackFailure):
+    """Slack refused this one action for good."""
+
+
+class ThreadGone(SlackFailure):
+    pass
+
+
+@dataclass(frozen=True)
+class Posted:
+    channel: str  # the channel id Slack answered with
+    ts: str
+
+
+class Gateway(Protocol):
+    def post(self, channel: str, text: str, *, thread_ts: str | None,
+             metadata: dict[str, Any]) -> Posted: ...
+    def react(self, channel_id: str, ts: str, name: str, *,
+              metadata: dict[str, Any]) -> None: ...
+    def find_post(self, channel_id: str, action_id: str, *, thread_ts: str | None,
+                  oldest: float) -> Posted | None: ...
+    def auth_test(self) -> dict[str, Any]: ...
+    def channel_info(self, channel_id: str) -> dict[str, Any]: ...
+
+
+def action_metadata(action_id: str, event_id: str) -> dict[str, Any]:
+    return {"event_type": METADATA_TYPE,
+            "event_payload": {"action_id": action_id, "event_id": event_id}}
+
+
+class WebGateway:
+    """Slack's Web API through slack_sdk's real WebClient."""
+
+    def __init__(self, token: str, base_url: str, *, timeout: float = 10.0,
+                 icon_emoji: str | None = None, history_pages: int = 5):
+        self._client = WebClient(token=token, base_url=base_url, timeout=int(timeout) or 1,
+                                 retry_handlers=[])
+        self._icon = icon_emoji
+        self._pages = history_pages
+
+    def __repr__(self) -> str:  # never the token
+        return f"WebGateway(base_url={self._client.base_url!r})"
+
+    def post(self, channel: str, text: str, *, thread_ts: str | None,
+             metadata: dict[str, Any]) -> Posted:
+        kwargs: dict[str, Any] = {"channel": channel, "text": text, "metadata": metadata,
+                                  "unfurl_links": False, "unfurl_media": False}
+        if thread_ts is not None:
+            kwargs["thread_ts"] = str(thread_ts)
+        if self._icon:
+            kwargs["icon_emoji"] = self._icon
+        resp = self._call(self._client.chat_postMessage, **kwargs)
+        return Posted(channel=str(resp["channel"]), ts=str(resp["ts"]))
+
+    def react(self, channel_id: str, ts: str, name: str, *,
+              metadata: dict[str, Any] | None = None) -> None:
+        """``metadata`` names the action for printing gateways; reactions carry none."""
+        try:
+            self._call(self._client.reactions_add, channel=channel_id, timestamp=str(ts),
+                       name=name.strip(":"))
+        except Rejected as exc:
+            if str(exc) != "already_reacted":
+                raise
+
+    def find_post(self, channel_id: str, action_id: str, *, thread_ts: str | None,
+                  oldest: float) -> Posted | None:
+        """Look for an earlier post of this action by its metadata: history lists top-level
+        messages only, so a thread reply is looked for among the parent's replies."""
+        cursor = None
+        for _ in range(self._pages):
+            kwargs: dict[str, Any] = {"channel": channel_id, "include_all_metadata": True,
+                                      "limit": 200}
+            if cursor:
+                kwargs["cursor"] = cursor
+            if thread_ts is None:
+                resp = self._call(self._client.conversations_history,
+                                  oldest=f"{max(oldest, 0):.6f}", **kwargs)
+            else:
+                resp = self._call(self._client.conversations_replies, ts=str(thread_ts), **kwargs)
+            for msg in resp.get("messages") or []:
+                payload = (msg.get("metadata") or {}).get("event_payload") or {}
+                if payload.get("action_id") == action_id:
+                    return Posted(channel=channel_id, ts=str(msg["ts"]))
+            cursor = (resp.get("response_metadata") or {}).get("next_cursor")
+            if not cursor:
+                return None
+        return None
+
+    def auth_test(self) -> dict[str, Any]:
+        return dict(self._call(self._client.auth_test).data)
+
+    def channel_info(self, channel_id: str) -> dict[str, Any]:
+        return dict(self._call(self._client.conversations_info, channel=channel_id)["channel"])
+
+    @staticmethod
+    def _call(method: Any, **kwargs: Any) -> Any:
+        try:
+            return method(**kwargs)
+        except SlackApiError as exc:
+            raise classify_api_error(exc) from None
+        except (OSError, TimeoutError, json.JSONDecodeError, ValueError) as exc:
+            # URLError, socket.timeout, ConnectionResetError, RemoteDisconnected, bad bodies
+            raise Ambiguous(f"{type(exc).__name__}: {exc}") from None
+
+
+def classify_api_error(exc: SlackApiError) -> SlackFailure:
+    resp = exc.response
+    status = getattr(resp, "status_code", 200)
+    data = getattr(resp, "data", None)
+    error = data.get("error") if isinstance(data, dict) else None
+    if status == 429 or error in ("ratelimited", "rate_limited"):
+        headers = getattr(resp, "headers", {}) or {}
+        raw = headers.get("Retry-After") or headers.get("retry-after") or "1"
+        if isinstance(raw, list):
+            raw = raw[0]
+        try:
+            after = max(float(raw), 1.0)
+        except ValueError:
+            after = 30.0
+        return RateLimited(after)
+    if status >= 500 or error in ("internal_error", "fatal_error", "request_timeout",
+                                  "service_unavailable"):
+        return Ambiguous(error or f"HTTP {status}")
+    if error in FATAL_ERRORS:
+        return Fatal(error)
+    if error in THREAD_GONE_ERRORS:
+        return ThreadGone(error)
+    # channel_not_found, not_in_channel, is_archived, msg_too_long, already_reacted, ...:
+    # this one action cannot succeed as it is.
+    return Rejected(error or f"HTTP {status}")

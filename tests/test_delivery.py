@@ -1,0 +1,282 @@
+"""Planning and delivery end to end: real store, slack_sdk's real WebClient, FakeSlack over HTTP."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+from fake_slack import FakeSlack
+from slack_pipeline import (
+    METRIC,
+    TS,
+    alert,
+    deliverer_for,
+    drain,
+    lifecycle,
+    make_config,
+    with_slack,
+)
+
+from parsers.events import (
+    FeaturesProfileCreated,
+    FeaturesProfileDisabled,
+    FeaturesProfileLearnt,
+    FeaturesProfilesValidated,
+    SlackThread,
+    TrainingDataViewed,
+)
+from sidecar.daemon import plan_pending
+from sidecar.store import FAILED, Store
+
+
+@pytest.fixture
+def setup(tmp_path, fake_slack):
+    config = make_config(tmp_path, fake_slack.base_url)
+    store = Store.open(config.state.path)
+    yield fake_slack, config, store
+    store.close()
+
+
+def test_alert_then_every_lifecycle_event_lands_in_its_thread(setup):
+    fake, config, store = setup
+    fake.add_channel("#ops")
+    config = with_slack(config, channels=(("stats", ("#skyline", "#ops")),))
+    events = [
+        alert(),
+        lifecycle(TrainingDataViewed, metric=METRIC, anomaly_timestamp=TS, user="admin"),
+        lifecycle(FeaturesProfileCreated, fp_id=1234, metric=METRIC, anomaly_timestamp=TS,
+                  user_id=1, learn=True, learn_days=30),
+        lifecycle(FeaturesProfileLearnt, app="ionosphere", fp_id=1240, parent_fp_id=1234,
+                  generation=1, metric=METRIC, anomaly_timestamp=TS, learn_days=30,
+                  job="learn_fp_human"),
+        lifecycle(FeaturesProfileDisabled, fp_ids=(1234, 1240)),
+        lifecycle(FeaturesProfilesValidated, fp_ids=(1240,), validated_count=1),
+    ]
+    store.ingest(events, None)
+    drain(store, config, deliverer_for(store, config))
+
+    parents = fake.messages("#skyline")
+    assert len(parents) == 1 and len(fake.messages("#ops")) == 1
+    parent = parents[0]
+    assert f"{METRIC} at 7 days - 87.5" in parent.text
+    assert f"ionosphere?timestamp={TS}&amp;metric={METRIC}|training data link" in parent.text
+    replies = [m.text for m in fake.replies("#skyline", parent.ts)]
+    assert replies[0] == "The training data page has been reviewed by admin"
+    assert replies[1].startswith("*TRAINED - not anomalous* - features profile id 1234")
+    assert replies[1].endswith("AND set to *LEARN* at 30 days")
+    assert replies[2].startswith("*LEARNING - not anomalous at 30 days* - features profile id 1240")
+    assert replies[3].startswith("*DISABLED* - features profile id 1234 (and its progeny 1240)")
+    assert replies[4].startswith("*VALIDATED* - features profile id 1240 was validated")
+    assert len(replies) == 5
+    assert fake.reactions("#skyline", parent.ts) == {
+        "eyes": 1, "thumbsup": 1, "heavy_check_mark": 1, "x": 1}
+    # Only the first channel gets the thread.
+    assert fake.replies("#ops", fake.messages("#ops")[0].ts) == []
+
+
+def test_a_metric_name_can_never_ping_the_channel(setup):
+    fake, config, store = setup
+    store.ingest([alert(metric="<!channel>.cpu&<@U123>")], None)
+    drain(store, config, deliverer_for(store, config))
+    text = fake.messages("#skyline")[0].text
+    assert "<!channel>" not in text and "<@U123>" not in text
+    assert "&lt;!channel&gt;.cpu&amp;&lt;@U123&gt;" in text
+
+
+def test_routing_follows_slack_opts_channels_exactly(setup):
+    fake, config, store = setup
+    fake.add_channel("#web")
+    config = with_slack(config, channels=(("stats.web01", ("#web",)),))
+    store.ingest([alert(namespace="stats.web01"), alert(ts=TS + 60, namespace="stats"),
+                  alert(ts=TS + 120, namespace=None)], None)
+    drain(store, config, deliverer_for(store, config))
+    assert len(fake.messages("#web")) == 1
+    # 'stats' has no key of its own (no prefix matching): default_channel, as Skyline does.
+    assert len(fake.messages("#skyline")) == 2
+
+
+def test_alerters_setting_decides_which_alerts_are_posted(setup):
+    fake, config, store = setup
+    store.ingest([alert(alerter="smtp"), alert(alerter="slack")], None)
+    drain(store, config, deliverer_for(store, config))
+    assert len(fake.messages("#skyline")) == 1  # the smtp alert of the same anomaly: no post
+
+
+def test_lifecycle_event_before_its_alert_waits_for_the_thread(setup):
+    fake, config, store = setup
+    config = with_slack(config, lifecycle_grace_seconds=60.0)
+    store.ingest([lifecycle(TrainingDataViewed, metric=METRIC, anomaly_timestamp=TS)], None)
+    plan_pending(store, config)
+    assert store.counts()["events_waiting"] == 1 and store.actions() == []
+    store.ingest([alert()], None)
+    # The thread now exists: the waiting event finds it when it looks again, long before
+    # its grace period is over.
+    start = time.monotonic()
+    drain(store, config, deliverer_for(store, config))
+    assert time.monotonic() - start < 10
+    parent = fake.messages("#skyline")[0]
+    assert [m.text for m in fake.replies("#skyline", parent.ts)] == [
+        "The training data page has been reviewed"]
+
+
+def test_after_the_grace_period_channel_events_go_to_the_channel(setup):
+    fake, config, store = setup
+    store.ingest([
+        lifecycle(FeaturesProfileDisabled, fp_ids=(77,), metric=METRIC),
+        lifecycle(TrainingDataViewed, metric=METRIC, anomaly_timestamp=TS),
+    ], None)
+    drain(store, config, deliverer_for(store, config))
+    texts = [m.text for m in fake.messages("#skyline")]
+    # Skyline posts DISABLED to the channel; a view without a thread is only recorded.
+    assert len(texts) == 1 and texts[0].startswith("*DISABLED* - features profile id 77")
+
+
+def test_slack_thread_from_skyline_is_adopted_not_reposted(setup):
+    fake, config, store = setup
+    cid = fake.channel_id("#skyline")
+    parent_ts = fake.seed_message("#skyline", "Skyline's own alert")
+    config = with_slack(config, default_channel_id=cid)
+    store.ingest([
+        lifecycle(SlackThread, app="mirage", metric=METRIC, anomaly_timestamp=TS,
+                  thread_ts=parent_ts),
+        alert(),
+        lifecycle(FeaturesProfileCreated, fp_id=1, metric=METRIC, anomaly_timestamp=TS),
+    ], None)
+    drain(store, config, deliverer_for(store, config))
+    assert [m.ts for m in fake.messages("#skyline")] == [parent_ts]
+    assert len(fake.replies("#skyline", parent_ts)) == 1
+    assert fake.reactions("#skyline", parent_ts) == {"thumbsup": 1}
+
+
+def test_ratelimit_storm_is_obeyed_and_everything_lands_once(setup):
+    fake, config, store = setup
+    fake.inject("chat.postMessage", "ratelimited", times=3, retry_after=1)
+    store.ingest([alert(ts=TS + i) for i in range(4)], None)
+    start = time.monotonic()
+    drain(store, config, deliverer_for(store, config, rate=1.0, burst=2))
+    assert len(fake.messages("#skyline")) == 4
+    # Each 429 parked the channel for Retry-After: no immediate hammering.
+    assert time.monotonic() - start >= 2.5
+    assert len(fake.calls_to("chat.postMessage")) == 4 + 3
+
+
+@pytest.mark.parametrize("fault,kw", [
+    ("drop_after_store", {}),
+    ("slow", {"seconds": 3.0, "phase": "after"}),
+])
+def test_ambiguous_failure_is_checked_in_slack_before_posting_again(setup, fault, kw):
+    fake, config, store = setup
+    config = with_slack(config, default_channel_id=fake.channel_id("#skyline"))
+    fake.inject("chat.postMessage", fault, **kw)
+    store.ingest([alert()], None)
+    d = deliverer_for(store, config, timeout=1.0)
+    d._backoff = lambda attempts: 0.0  # retry at once; the check is what matters here
+    drain(store, config, d)
+    assert len(fake.messages("#skyline")) == 1
+    assert len(fake.calls_to("conversations.history")) >= 1
+    assert store.thread(METRIC, TS).ts == fake.messages("#skyline")[0].ts
+
+
+def test_ambiguous_failure_of_a_reply_is_checked_among_the_replies(setup):
+    fake, config, store = setup
+    config = with_slack(config, default_channel_id=fake.channel_id("#skyline"))
+    store.ingest([alert()], None)
+    d = deliverer_for(store, config, timeout=1.0)
+    d._backoff = lambda attempts: 0.0
+    drain(store, config, d)
+    fake.inject("chat.postMessage", "drop_after_store")
+    store.ingest([lifecycle(TrainingDataViewed, metric=METRIC, anomaly_timestamp=TS)], None)
+    drain(store, config, d)
+    parent = fake.messages("#skyline")[0]
+    assert len(fake.replies("#skyline", parent.ts)) == 1
+    assert len(fake.calls_to("conversations.replies")) >= 1
+
+
+def test_outage_with_5xx_is_retried_until_slack_is_back(setup):
+    fake, config, store = setup
+    fake.down()
+    store.ingest([alert()], None)
+    d = deliverer_for(store, config)
+    d._backoff = lambda attempts: 0.05
+    for _ in range(5):
+        plan_pending(store, config)
+        d.run_once()
+        time.sleep(0.06)
+    assert fake.messages("#skyline") == []
+    assert store.actions()[0].attempts >= 2
+    fake.up()
+    drain(store, config, d)
+    assert len(fake.messages("#skyline")) == 1
+
+
+def test_revoked_token_halts_delivery_and_loses_nothing(setup):
+    fake, config, store = setup
+    fake.deactivate()
+    store.ingest([alert(ts=TS + i) for i in range(3)], None)
+    d = deliverer_for(store, config, auth_recheck=0.2)
+    plan_pending(store, config)
+    stats = d.run_once()
+    assert d.halted == "account_inactive" and stats.delivered == 0
+    assert store.counts()["outbox_pending"] == 3
+    assert "delivery halted" in store.last_error()["message"]
+    fake.activate()
+    time.sleep(0.25)
+    drain(store, config, d)
+    assert d.halted is None and len(fake.messages("#skyline")) == 3
+
+
+def test_refused_actions_are_failed_with_the_reason(setup):
+    fake, config, store = setup
+    fake.add_channel("#archived", archived=True)
+    fake.add_channel("#outside", member=False)
+    config = with_slack(config, channels=(("a", ("#archived",)), ("o", ("#outside",)),
+                                          ("n", ("#nowhere",))))
+    store.ingest([alert(namespace="a"), alert(ts=TS + 1, namespace="o"),
+                  alert(ts=TS + 2, namespace="n")], None)
+    drain(store, config, deliverer_for(store, config))
+    failed = {a.channel: a.last_error for a in store.actions(FAILED)}
+    assert failed == {"#archived": "is_archived", "#outside": "not_in_channel",
+                      "#nowhere": "channel_not_found"}
+
+
+def test_thread_gone_posts_top_level_and_reanchors(setup):
+    fake, config, store = setup
+    config = with_slack(config, default_channel_id=fake.channel_id("#skyline"))
+    store.ingest([
+        lifecycle(SlackThread, app="mirage", metric=METRIC, anomaly_timestamp=TS,
+                  thread_ts="1795600000.000100"),  # a parent that does not exist (deleted)
+        lifecycle(TrainingDataViewed, metric=METRIC, anomaly_timestamp=TS),
+        lifecycle(FeaturesProfileCreated, fp_id=5, metric=METRIC, anomaly_timestamp=TS),
+    ], None)
+    drain(store, config, deliverer_for(store, config))
+    msgs = fake.messages("#skyline")
+    assert [m.text for m in msgs] == ["The training data page has been reviewed"]
+    assert store.thread(METRIC, TS).ts == msgs[0].ts
+    assert len(fake.replies("#skyline", msgs[0].ts)) == 1  # the TRAINED reply went under it
+    assert fake.reactions("#skyline", msgs[0].ts) == {"eyes": 1, "thumbsup": 1}
+
+
+def test_switches_off_mean_no_updates(setup):
+    fake, config, store = setup
+    config = with_slack(config, message_on_training_data_viewed=False)
+    store.ingest([alert(), lifecycle(TrainingDataViewed, metric=METRIC, anomaly_timestamp=TS)],
+                 None)
+    drain(store, config, deliverer_for(store, config))
+    parent = fake.messages("#skyline")[0]
+    assert fake.replies("#skyline", parent.ts) == []
+    config = with_slack(config, thread_updates=False)
+    store.ingest([lifecycle(FeaturesProfileCreated, fp_id=9, metric=METRIC,
+                            anomaly_timestamp=TS)], None)
+    drain(store, config, deliverer_for(store, config))
+    assert fake.replies("#skyline", parent.ts) == []
+
+
+def test_pacing_keeps_to_the_channel_limit(tmp_path):
+    with FakeSlack(post_rate=2.0, post_burst=2) as fake:
+        fake.add_channel("#skyline")
+        config = make_config(tmp_path, fake.base_url)
+        store = Store.open(config.state.path)
+        store.ingest([alert(ts=TS + i) for i in range(8)], None)
+        drain(store, config, deliverer_for(store, config, rate=1.8, burst=2))
+        assert len(fake.messages("#skyline")) == 8
+        assert fake.ratelimited_count == 0
