@@ -1,0 +1,35 @@
+"""A delivery process for the kill -9 tests: plans and delivers a store's events until the
+outbox is empty, then exits 0. Usage: delivery_worker.py STATE_DB BASE_URL CHANNEL_ID"""
+
+from __future__ import annotations
+
+import sys
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from slack_pipeline import deliverer_for, make_config, with_slack
+
+from sidecar.daemon import plan_pending
+from sidecar.logs import configure_logging
+from sidecar.store import Store
+
+
+def main(db: str, base_url: str, channel_id: str) -> int:
+    configure_logging(level="warning", stream=sys.stderr)
+    config = with_slack(make_config(Path(db).parent, base_url), default_channel_id=channel_id)
+    config = config.__class__(**{**config.__dict__, "state": config.state.__class__(Path(db))})
+    store = Store.open(db)
+    deliverer = deliverer_for(store, config, rate=20.0, burst=5.0, timeout=1.0)
+    deliverer._backoff = lambda attempts: 0.05
+    while True:
+        plan_pending(store, config)
+        deliverer.run_once()
+        if store.counts()["outbox_pending"] == 0 and not store.unplanned(time.time() + 1e9):
+            return 0
+        time.sleep(0.01)
+
+
+if __name__ == "__main__":
+    raise SystemExit(main(*sys.argv[1:4]))

@@ -1,0 +1,70 @@
+"""Kill -9 the delivering process at random instants, restart it: every action is in Slack once."""
+
+from __future__ import annotations
+
+import os
+import random
+import signal
+import subprocess
+import sys
+import time
+from collections import Counter
+from pathlib import Path
+
+import pytest
+from fake_slack import FakeSlack
+from slack_pipeline import METRIC, TS, alert, lifecycle
+
+from parsers.events import FeaturesProfileCreated, TrainingDataViewed
+from sidecar.store import Store
+
+WORKER = Path(__file__).with_name("delivery_worker.py")
+
+
+def events():
+    out = []
+    for i in range(12):
+        ts = TS + 60 * i
+        out += [
+            alert(ts=ts),
+            lifecycle(TrainingDataViewed, metric=METRIC, anomaly_timestamp=ts, user=f"u{i}"),
+            lifecycle(FeaturesProfileCreated, fp_id=1000 + i, metric=METRIC, anomaly_timestamp=ts),
+        ]
+    return out
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("seed", [1, 2, 3])
+def test_kill_9_during_delivery_never_duplicates_or_loses(tmp_path, seed):
+    rng = random.Random(seed)
+    db = tmp_path / "state.sqlite"
+    store = Store.open(db)
+    store.ingest(events(), None)
+    store.close()
+    with FakeSlack(post_rate=None) as fake:
+        cid = fake.add_channel("#skyline")
+        # Slow answers widen the window between Slack storing a post and us recording it.
+        fake.inject("chat.postMessage", "slow", times=6, seconds=0.3, phase="after")
+        args = [sys.executable, str(WORKER), str(db), fake.base_url, cid]
+        env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[1])}
+        kills = 0
+        deadline = time.monotonic() + 90
+        while time.monotonic() < deadline:
+            proc = subprocess.Popen(args, env=env, stderr=subprocess.DEVNULL)
+            if kills < 8:
+                time.sleep(rng.uniform(0.05, 0.8))
+                if proc.poll() is None:
+                    proc.send_signal(signal.SIGKILL)
+                    kills += 1
+                proc.wait()
+                continue
+            assert proc.wait(timeout=60) == 0
+            break
+        parents = fake.messages("#skyline")
+        payloads = Counter(m.metadata["event_payload"]["action_id"] for m in parents)
+        assert len(parents) == 12 and max(payloads.values()) == 1
+        for p in parents:
+            replies = fake.replies("#skyline", p.ts)
+            assert len(replies) == 2, [r.text for r in replies]
+            assert fake.reactions("#skyline", p.ts) == {"eyes": 1, "thumbsup": 1}
+        assert kills >= 1
