@@ -1,0 +1,1 @@
+"""The sub-commands of ``skyline-sidecar``, one module each."""

@@ -1,0 +1,112 @@
+"""``skyline-sidecar check``: is everything in place to run?"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import click
+
+from sidecar.commands.common import config_option, load
+from sidecar.config import Config
+from sidecar.slack import CHANNEL_ID, SlackFailure, WebGateway
+from sidecar.store import Store, StoreError
+
+
+class Checks:
+    def __init__(self) -> None:
+        self.failed = 0
+
+    def ok(self, what: str) -> None:
+        click.echo(f"ok    {what}")
+
+    def warn(self, what: str) -> None:
+        click.echo(f"warn  {what}")
+
+    def fail(self, what: str) -> None:
+        self.failed += 1
+        click.echo(f"FAIL  {what}")
+
+
+def check_logs(config: Config, c: Checks) -> None:
+    log_dir = Path(config.skyline.log_dir)
+    if not log_dir.is_dir():
+        c.fail(f"log directory {log_dir} does not exist or is not a directory")
+        return
+    if not os.access(log_dir, os.R_OK | os.X_OK):
+        c.fail(f"log directory {log_dir} is not readable by this user")
+        return
+    for app in config.skyline.apps:
+        live = log_dir / f"{app}.log"
+        if not live.exists():
+            c.warn(f"{live} does not exist (yet)")
+        elif not os.access(live, os.R_OK):
+            c.fail(f"{live} is not readable by this user (add it to Skyline's group)")
+        else:
+            c.ok(f"{live} readable")
+
+
+def check_state(config: Config, c: Checks) -> None:
+    try:
+        Store.open(config.state.path).close()
+        c.ok(f"state database {config.state.path}")
+    except StoreError as exc:
+        c.fail(str(exc))
+
+
+def check_slack(config: Config, c: Checks) -> None:
+    if config.token is None:
+        c.fail("no Slack token (SLACK_BOT_TOKEN, [slack] token_file, systemd credential"
+               " slack-token, or settings.py bot_user_oauth_access_token)")
+        return
+    gw = WebGateway(config.token.reveal(), config.slack.base_url)
+    try:
+        auth = gw.auth_test()
+    except SlackFailure as exc:
+        c.fail(f"Slack auth.test: {exc}")
+        return
+    c.ok(f"Slack token works (team {auth.get('team')}, bot user {auth.get('user_id')})")
+    names = [config.slack.default_channel] if config.slack.default_channel else []
+    names += [ch for _, chans in config.slack.channels for ch in chans]
+    if not names:
+        c.fail("no channel configured: set SLACK_OPTS default_channel (or [slack] default_channel)")
+    for name in dict.fromkeys(names):
+        channel_id = config.slack.channel_id_for(name)
+        if channel_id is None or not CHANNEL_ID.match(channel_id):
+            c.warn(f"{name}: no channel id known, cannot check it (set channel_ids /"
+                   " default_channel_id; reactions need ids)")
+            continue
+        try:
+            info = gw.channel_info(channel_id)
+        except SlackFailure as exc:
+            c.fail(f"{name} ({channel_id}): {exc}")
+            continue
+        if info.get("is_archived"):
+            c.fail(f"{name} ({channel_id}) is archived")
+        elif not info.get("is_member"):
+            c.fail(f"{name} ({channel_id}): the bot is not in the channel (/invite it)")
+        else:
+            c.ok(f"{name} ({channel_id}): bot is a member")
+
+
+@click.command()
+@config_option
+@click.option("--offline", is_flag=True, help="Skip the Slack checks.")
+def check(config_path: Path | None, offline: bool) -> None:
+    """Validate the configuration, the log directory, the state database and, with a token,
+    the Slack side (auth.test, channels exist, the bot is in them). Exit status 0 only when
+    all is well.
+
+    \b
+    Example:
+        skyline-sidecar check --config /etc/skyline-slack-sidecar/config.toml
+    """
+    config = load(config_path)
+    c = Checks()
+    c.ok(f"configuration {config.source or '(defaults)'}")
+    check_logs(config, c)
+    check_state(config, c)
+    if not offline:
+        check_slack(config, c)
+    if c.failed:
+        raise SystemExit(1)

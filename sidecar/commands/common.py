@@ -1,0 +1,68 @@
+"""What the sub-commands share: the --config option, loading it with one clear error, the store."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any, TextIO
+
+import click
+
+from sidecar.config import Config, ConfigError, load_config
+from sidecar.deliver import Deliverer
+from sidecar.dryrun import PrintingGateway, fake_channel_id
+from sidecar.logs import configure_logging
+from sidecar.slack import WebGateway
+from sidecar.store import Store, StoreError
+
+config_option = click.option(
+    "--config", "config_path", type=click.Path(path_type=Path, dir_okay=False),
+    envvar="SKYLINE_SIDECAR_CONFIG", show_envvar=True,
+    help="TOML configuration file (default: none; Skyline's settings.py can be named in it).",
+)
+format_option = click.option(
+    "--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True,
+    help="Output for people (text) or one JSON object per line (json).",
+)
+
+
+def load(config_path: Path | None) -> Config:
+    try:
+        return load_config(config_path)
+    except ConfigError as exc:
+        raise click.ClickException(str(exc)) from None
+
+
+def open_store(config: Config, *, dry_run: bool) -> Store:
+    """The state database; in a dry run an in-memory copy, so nothing is ever written."""
+    try:
+        if dry_run:
+            return Store.scratch_copy(config.state.path)
+        return Store.open(config.state.path)
+    except StoreError as exc:
+        raise click.ClickException(str(exc)) from None
+
+
+def setup_logging(*, dry_run: bool) -> None:
+    # A dry run prints its actions on stdout: its logs go to stderr.
+    configure_logging(stream=sys.stderr if dry_run else None)
+
+
+def make_deliverer(config: Config, store: Store, *, dry_run: bool, fmt: str = "text",
+                   out: TextIO | None = None) -> Deliverer:
+    slack = config.slack
+    channel_ids: Callable[[str], str | None] = slack.channel_id_for
+    if dry_run:
+        gateway: Any = PrintingGateway(store, out or sys.stdout, fmt=fmt)
+        channel_ids = lambda name: slack.channel_id_for(name) or fake_channel_id(name)  # noqa: E731
+    else:
+        if config.token is None:
+            raise click.ClickException(
+                "no Slack token: set SLACK_BOT_TOKEN, [slack] token_file, the systemd credential"
+                " slack-token (LoadCredential=), or SLACK_OPTS['bot_user_oauth_access_token'] in"
+                " Skyline's settings.py; or preview with --dry-run"
+            )
+        gateway = WebGateway(config.token.reveal(), slack.base_url, icon_emoji=slack.icon_emoji)
+    return Deliverer(store, gateway, max_age=slack.max_retry_age_seconds,
+                     channel_ids=channel_ids)

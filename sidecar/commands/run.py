@@ -1,0 +1,68 @@
+"""``skyline-sidecar run``: the daemon."""
+
+from __future__ import annotations
+
+import threading
+from pathlib import Path
+
+import click
+
+from sidecar.commands.common import (
+    config_option,
+    format_option,
+    load,
+    make_deliverer,
+    open_store,
+    setup_logging,
+)
+from sidecar.daemon import Daemon
+from sidecar.ingest import Ingestor
+from sidecar.notify import Notifier
+from sidecar.tailer import Tailer
+
+
+@click.command()
+@config_option
+@click.option("--dry-run", is_flag=True,
+              help="Print each intended Slack action instead of calling Slack; write nothing to"
+                   " the state database (an existing one is read).")
+@format_option
+@click.option("--from-start", is_flag=True,
+              help="With no saved state, read the live logs from their start instead of their"
+                   " end (history is better read with `backfill`).")
+@click.option("--exit-after", type=float, default=None, hidden=True,
+              help="Stop after this many seconds (demos and tests).")
+def run(config_path: Path | None, dry_run: bool, fmt: str, from_start: bool,
+        exit_after: float | None) -> None:
+    """Tail Skyline's logs and post to Slack: an alert message per anomaly in the channels
+    SLACK_OPTS['channels'] gives, then thread replies and reactions as its training data is
+    viewed and its features profiles are created, learnt, disabled and validated.
+
+    Runs until SIGTERM (systemd) or Ctrl-C; under systemd (Type=notify) it reports READY,
+    WATCHDOG and STATUS.
+
+    \b
+    Example:
+        skyline-sidecar run --config /etc/skyline-slack-sidecar/config.toml
+        skyline-sidecar run --config config.toml --dry-run --from-start
+    """
+    config = load(config_path)
+    setup_logging(dry_run=dry_run)
+    store = open_store(config, dry_run=dry_run)
+    deliverer = make_deliverer(config, store, dry_run=dry_run, fmt=fmt)
+    tailer = Tailer(config.skyline.log_dir, config.skyline.apps, store.files(),
+                    from_start=from_start)
+    daemon = Daemon(config, store, Ingestor(store, tailer), deliverer, notifier=Notifier())
+    timer = None
+    if exit_after is not None:
+        timer = threading.Timer(exit_after, daemon.stop_event.set)
+        timer.daemon = True
+        timer.start()
+    try:
+        code = daemon.run()
+    finally:
+        tailer.close()
+        store.close()
+        if timer is not None:
+            timer.cancel()
+    raise SystemExit(code)

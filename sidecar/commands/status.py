@@ -1,0 +1,77 @@
+"""``skyline-sidecar status``: where the daemon is, from its state database."""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+from pathlib import Path
+from typing import Any
+
+import click
+
+from sidecar.commands.common import config_option, format_option, load, open_store
+from sidecar.store import FileState, Store
+
+
+def file_lag(state: FileState, now: float) -> dict[str, Any]:
+    """Bytes not yet read, and for how long the oldest of them has waited (by mtime)."""
+    try:
+        st = os.stat(state.path)
+    except OSError:
+        return {"path": state.path, "app": state.app, "offset": state.offset,
+                "size": None, "lag_bytes": None, "lag_seconds": None, "finished": state.finished}
+    same = (st.st_dev, st.st_ino) == (state.dev, state.inode)
+    lag = max(st.st_size - state.offset, 0) if same else None
+    return {
+        "path": state.path, "app": state.app, "offset": state.offset, "size": st.st_size,
+        "lag_bytes": lag, "lag_seconds": round(now - st.st_mtime, 1) if lag else 0.0,
+        "finished": state.finished,
+    }
+
+
+def collect(store: Store) -> dict[str, Any]:
+    now = time.time()
+    counts = store.counts()
+    oldest = counts.pop("oldest_pending_at")
+    return {
+        "files": [file_lag(s, now) for s in sorted(store.files(), key=lambda s: s.path)],
+        **counts,
+        "oldest_pending_age_seconds": round(now - oldest, 1) if oldest else None,
+        "last_error": store.last_error(),
+    }
+
+
+@click.command()
+@config_option
+@format_option
+def status(config_path: Path | None, fmt: str) -> None:
+    """Show per file the offset and lag (bytes and seconds), the outbox depth and its oldest
+    pending action, the threads known and the last error.
+
+    \b
+    Example:
+        skyline-sidecar status --config /etc/skyline-slack-sidecar/config.toml --format json
+    """
+    config = load(config_path)
+    if not Path(config.state.path).exists():
+        raise click.ClickException(f"no state database at {config.state.path} (has run started?)")
+    store = open_store(config, dry_run=True)  # a read-only copy: status never writes
+    data = collect(store)
+    store.close()
+    if fmt == "json":
+        click.echo(json.dumps(data, sort_keys=True, default=str))
+        return
+    for f in data["files"]:
+        lag = "?" if f["lag_bytes"] is None else f"{f['lag_bytes']} B, {f['lag_seconds']} s"
+        click.echo(f"{f['path']}: offset {f['offset']}, lag {lag}"
+                   + (" (drained)" if f["finished"] else ""))
+    click.echo(f"events: {data['events']} ({data['events_waiting']} waiting for a thread)")
+    click.echo(f"threads: {data['threads']}")
+    click.echo(f"outbox: {data['outbox_pending']} pending"
+               + (f", oldest {data['oldest_pending_age_seconds']} s" if data["outbox_pending"]
+                  else "")
+               + "".join(f", {n} {s}" for s, n in sorted(data["outbox"].items())
+                         if s not in ("pending", "inflight")))
+    err = data["last_error"]
+    click.echo("last error: " + (f"{err['scope']}: {err['message']}" if err else "none"))

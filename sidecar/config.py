@@ -1,0 +1,562 @@
+"""Configuration: an optional TOML file layered over Skyline's own ``settings.py``.
+
+Precedence, lowest first: built-in defaults < Skyline's settings.py (LOG_PATH, SKYLINE_URL,
+ALERTS, GRAPHITE_*, SLACK_OPTS) < the TOML file < ``overrides`` (command-line flags). A Skyline
+user can therefore point ``[skyline].settings_py`` at settings.py and configure nothing else.
+
+The Slack token never comes from the TOML file. It is taken, first found, from ``$SLACK_BOT_TOKEN``,
+``[slack].token_file``, ``$CREDENTIALS_DIRECTORY/slack-token`` (systemd ``LoadCredential=``) or
+``SLACK_OPTS['bot_user_oauth_access_token']`` in settings.py.
+"""
+
+from __future__ import annotations
+
+import hmac
+import math
+import os
+import re
+import tomllib
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field, fields
+from difflib import get_close_matches
+from pathlib import Path
+from typing import Any
+
+from sidecar.skyline_settings import SettingsError, read_settings
+
+__all__ = [
+    "Config",
+    "ConfigError",
+    "Secret",
+    "SkylineOptions",
+    "SlackOptions",
+    "StateOptions",
+    "load_config",
+]
+
+CONFIG_ENV = "SKYLINE_SIDECAR_CONFIG"
+SETTINGS_ENV = "SKYLINE_SETTINGS_PY"
+TOKEN_ENV = "SLACK_BOT_TOKEN"
+CREDENTIAL_NAME = "slack-token"
+DEFAULT_LOG_DIR = Path("/var/log/skyline")
+DEFAULT_STATE_PATH = Path("/var/lib/skyline-slack-sidecar/state.sqlite")
+
+_CHANNEL_ID = re.compile(r"^[CGD][A-Z0-9]{8,}$")
+_APP_NAME = re.compile(r"^[A-Za-z0-9_-]+$")
+_TOKEN = re.compile(r"xox[abposr]-[A-Za-z0-9-]+")
+_TOKEN_KEYS = frozenset({"token", "bot_token", "slack_token", "bot_user_oauth_access_token"})
+_TOKEN_HELP = (
+    "never put the token in the config file; use the SLACK_BOT_TOKEN environment variable, "
+    "[slack].token_file or the systemd credential 'slack-token' (LoadCredential=)"
+)
+
+
+class ConfigError(Exception):
+    """Invalid configuration. The message names the file, the key and what was expected."""
+
+    def __init__(self, file: str | Path, key: str | None, problem: str) -> None:
+        self.file = str(file)
+        self.key = key
+        self.problem = problem
+        super().__init__(f"{file}: {key}: {problem}" if key else f"{file}: {problem}")
+
+
+class Secret:
+    """A string that does not show itself in ``repr``, ``str``, f-strings or tracebacks."""
+
+    __slots__ = ("_value",)
+
+    def __init__(self, value: str) -> None:
+        self._value = value
+
+    def reveal(self) -> str:
+        return self._value
+
+    def __repr__(self) -> str:
+        return "<redacted>"
+
+    __str__ = __repr__
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, Secret):
+            return NotImplemented
+        return hmac.compare_digest(self._value.encode(), other._value.encode())
+
+    def __hash__(self) -> int:
+        return hash((Secret, self._value))
+
+
+@dataclass(frozen=True)
+class SkylineOptions:
+    log_dir: Path = DEFAULT_LOG_DIR
+    apps: tuple[str, ...] = ("analyzer", "mirage", "webapp", "ionosphere")
+    #: SKYLINE_URL, for training-data links.
+    url: str | None = None
+    #: e.g. "http://graphite.example.com:80"; from GRAPHITE_PROTOCOL/HOST/PORT when not given.
+    graphite_url: str | None = None
+    settings_py: Path | None = None
+    #: (namespace pattern, alerter) from settings.ALERTS, in order.
+    alerts: tuple[tuple[str, str], ...] = ()
+
+
+@dataclass(frozen=True)
+class SlackOptions:
+    """Skyline's SLACK_OPTS, with Skyline's key names and defaults, plus the sidecar's own keys."""
+
+    default_channel: str | None = None
+    default_channel_id: str | None = None
+    #: ALERTS namespace -> channels, in order. A bare string value is one channel.
+    channels: tuple[tuple[str, tuple[str, ...]], ...] = ()
+    #: channel name -> channel id.
+    channel_ids: tuple[tuple[str, str], ...] = ()
+    icon_emoji: str = ":chart_with_upwards_trend:"
+    thread_updates: bool = True
+    message_on_training_data_viewed: bool = True
+    message_on_training_data_viewed_reaction_emoji: str = "eyes"
+    message_on_features_profile_created: bool = True
+    message_on_features_profile_created_reaction_emoji: str = "thumbsup"
+    message_on_features_profile_learnt: bool = True
+    message_on_features_profile_learnt_reaction_emoji: str = "heavy_check_mark"
+    message_on_features_profile_disabled: bool = True
+    message_on_features_profile_disabled_reaction_emoji: str = "x"
+    message_on_validated_features_profiles: bool = True
+    base_url: str = "https://slack.com/api/"
+    #: ALERTS alerter names that mean "post this to Slack".
+    alerters: tuple[str, ...] = ("slack",)
+    token_file: Path | None = None
+    #: How long a lifecycle event waits for its alert's thread.
+    lifecycle_grace_seconds: float = 300.0
+    #: Give up retrying a delivery after this age.
+    max_retry_age_seconds: float = 172800.0
+
+    def channels_for(self, namespace: str) -> tuple[str, ...]:
+        """The channels for an ALERTS namespace, as Skyline resolves them.
+
+        Skyline looks the alert's namespace (``alert[0]``) up verbatim in SLACK_OPTS['channels']
+        and falls back to the default channel.
+        """
+        for pattern, channels in self.channels:
+            if pattern == namespace:
+                return channels
+        return (self.default_channel,) if self.default_channel else ()
+
+    def channel_id_for(self, name: str) -> str | None:
+        """The channel id for a channel *name* (``#skyline``), or None if unknown."""
+        ids = dict(self.channel_ids)
+        # '#skyline' and 'skyline' name the same channel; settings.py uses both spellings.
+        for candidate in (name, name[1:] if name.startswith("#") else "#" + name):
+            if candidate in ids:
+                return ids[candidate]
+            if self.default_channel_id and candidate == self.default_channel:
+                return self.default_channel_id
+        return name if _CHANNEL_ID.match(name) else None
+
+
+@dataclass(frozen=True)
+class StateOptions:
+    path: Path = DEFAULT_STATE_PATH
+
+
+@dataclass(frozen=True)
+class Config:
+    skyline: SkylineOptions
+    slack: SlackOptions
+    state: StateOptions
+    #: Never printed: ``repr``/``str`` give '<redacted>', ``.reveal()`` the value.
+    token: Secret | None
+    #: The TOML file read, if any.
+    source: Path | None
+    #: Where the token came from, e.g. "$SLACK_BOT_TOKEN"; for `config check` style output.
+    token_source: str | None = field(default=None, compare=False)
+
+
+def load_config(
+    path: Path | str | None = None,
+    *,
+    environ: Mapping[str, str] = os.environ,
+    overrides: Mapping[str, Any] | None = None,
+) -> Config:
+    """Build the effective `Config`.
+
+    *path* is the ``--config`` argument; without it ``$SKYLINE_SIDECAR_CONFIG`` is used, and
+    without either there is no TOML file. *overrides* has the TOML file's shape
+    (``{"skyline": {"log_dir": ...}}``) and wins over it; relative paths in it resolve against
+    the working directory. Raises `ConfigError`.
+    """
+    if path is None and environ.get(CONFIG_ENV):
+        path = environ[CONFIG_ENV]
+    source = Path(path).absolute() if path is not None else None
+    given: dict[str, dict[str, Any]] = {name: {} for name in _SECTIONS}
+    origin: dict[str, str] = {}  # "[section].key" -> the file (or "<overrides>") that set it
+    layers = [(str(source), _read_toml(source), source.parent)] if source else []
+    if overrides:
+        layers.append(("<overrides>", _drop_none(overrides), Path.cwd()))
+    for file, doc, base in layers:
+        for section, values in _parse_layer(doc, file, base).items():
+            given[section].update(values)
+            origin.update(dict.fromkeys((f"[{section}].{key}" for key in values), file))
+
+    # settings.py: TOML/overrides, else the environment, else none at all.
+    settings_py = given["skyline"].get("settings_py")
+    settings_key = "[skyline].settings_py"
+    if settings_py is None and environ.get(SETTINGS_ENV):
+        settings_py, settings_key = Path(environ[SETTINGS_ENV]).absolute(), f"${SETTINGS_ENV}"
+    from_settings, settings_token = (
+        _settings_layer(settings_py, settings_key, given, origin.get(settings_key, "<environment>"))
+        if settings_py
+        else ({"skyline": {}, "slack": {}}, None)
+    )
+
+    def merged(section: str) -> dict[str, Any]:
+        return {**from_settings.get(section, {}), **given[section]}
+
+    skyline = SkylineOptions(**{**merged("skyline"), "settings_py": settings_py})
+    slack = SlackOptions(**merged("slack"))
+    state = StateOptions(**given["state"])
+    token, token_source = _find_token(
+        slack.token_file, settings_token, settings_py, environ, origin.get("[slack].token_file", "")
+    )
+    return Config(skyline, slack, state, token, source, token_source)
+
+
+# -- TOML ------------------------------------------------------------------------------------
+
+
+def _read_toml(path: Path) -> dict[str, Any]:
+    try:
+        with path.open("rb") as f:
+            return tomllib.load(f)
+    except FileNotFoundError as e:
+        raise ConfigError(path, None, "config file not found") from e
+    except OSError as e:
+        raise ConfigError(path, None, f"cannot read config file: {e.strerror or e}") from e
+    except UnicodeDecodeError as e:
+        raise ConfigError(path, None, f"config file is not UTF-8: {e}") from e
+    except tomllib.TOMLDecodeError as e:
+        # tomllib says "Invalid value (at line 3, column 9)": put the position first.
+        m = re.match(r"(.*) \(at line (\d+), column (\d+)\)$", str(e))
+        where = f"line {m[2]}, column {m[3]}: " if m else ""
+        raise ConfigError(path, None, f"{where}invalid TOML: {m[1] if m else e}") from e
+
+
+@dataclass(frozen=True)
+class _Where:
+    file: str
+    key: str
+    base: Path | None  # relative paths resolve against this
+
+    def error(self, expected: str, value: Any) -> ConfigError:
+        return ConfigError(self.file, self.key, f"expected {expected}, got {_describe(value)}")
+
+
+def _describe(value: Any) -> str:
+    text = _TOKEN.sub(lambda m: m[0][:4] + "-<redacted>", repr(value))
+    return f"{type(value).__name__} {text if len(text) <= 60 else text[:57] + '...'}"
+
+
+def _string(value: Any, where: _Where) -> str:
+    if not isinstance(value, str) or not value:
+        raise where.error("a non-empty string", value)
+    return value
+
+
+def _optional_string(value: Any, where: _Where) -> str | None:
+    # TOML has no null: an empty string unsets a value inherited from settings.py.
+    if not isinstance(value, str):
+        raise where.error("a string", value)
+    return value or None
+
+
+def _boolean(value: Any, where: _Where) -> bool:
+    if not isinstance(value, bool):
+        raise where.error("a boolean (true or false)", value)
+    return value
+
+
+def _seconds(value: Any, where: _Where) -> float:
+    if isinstance(value, bool) or not isinstance(value, int | float) or not value >= 0:
+        raise where.error("a number of seconds >= 0", value)
+    if not math.isfinite(value):
+        raise where.error("a finite number of seconds", value)
+    return float(value)
+
+
+def _path(value: Any, where: _Where) -> Path:
+    path = Path(value if isinstance(value, os.PathLike) else _string(value, where))
+    return path if path.is_absolute() or where.base is None else where.base / path
+
+
+def _url(value: Any, where: _Where) -> str | None:
+    url = _optional_string(value, where)
+    if url is not None and not re.match(r"^https?://[^/\s]+", url):
+        raise where.error("an http:// or https:// URL", value)
+    return url.rstrip("/") if url else None
+
+
+def _base_url(value: Any, where: _Where) -> str:
+    url = _url(value, where)
+    if url is None:
+        raise where.error("an http:// or https:// URL", value)
+    return url + "/"  # slack_sdk appends method names to it verbatim
+
+
+def _emoji(value: Any, where: _Where) -> str:
+    name = _string(value, where).strip(":")  # reactions.add wants a bare name: ':eyes:' -> 'eyes'
+    if not name:
+        raise where.error("an emoji name such as 'eyes'", value)
+    return name
+
+
+def _strings(value: Any, where: _Where) -> tuple[str, ...]:
+    if not isinstance(value, list | tuple) or not value:
+        raise where.error("a non-empty array of strings", value)
+    for i, item in enumerate(value):
+        _string(item, _Where(where.file, f"{where.key}[{i}]", where.base))
+    return tuple(dict.fromkeys(value))  # drop duplicates, keep order
+
+
+def _apps(value: Any, where: _Where) -> tuple[str, ...]:
+    apps = _strings(value, where)
+    for app in apps:
+        if not _APP_NAME.match(app):  # it becomes part of a file name: <log_dir>/<app>.log
+            raise where.error("Skyline app names such as 'analyzer'", app)
+    return apps
+
+
+def _channels(value: Any, where: _Where) -> tuple[tuple[str, tuple[str, ...]], ...]:
+    if not isinstance(value, Mapping):
+        raise where.error("a table (mapping) of namespace = channel or [channels]", value)
+    result = []
+    for namespace, channels in value.items():
+        item = _Where(where.file, f"{where.key}[{namespace!r}]", where.base)
+        if isinstance(channels, Mapping):
+            # `a.b = "#x"` unquoted is a nested table in TOML, and the order would be lost.
+            raise item.error(
+                'a channel name or array of names (quote dotted namespaces: "a.b.c" = ...)',
+                channels,
+            )
+        if isinstance(channels, str):  # Skyline's ('#skyline') is a string: one channel
+            result.append((namespace, (_string(channels, item),)))
+        else:
+            result.append((namespace, _strings(channels, item)))
+    return tuple(result)
+
+
+def _channel_ids(value: Any, where: _Where) -> tuple[tuple[str, str], ...]:
+    if not isinstance(value, Mapping):
+        raise where.error("a table (mapping) of channel name = channel id", value)
+    return tuple(
+        (name, _string(cid, _Where(where.file, f"{where.key}[{name!r}]", where.base)))
+        for name, cid in value.items()
+    )
+
+
+_Parser = Callable[[Any, _Where], Any]
+# Keys with the same name in the TOML file's tables; [slack] mirrors Skyline's SLACK_OPTS.
+_SECTIONS: dict[str, dict[str, _Parser]] = {
+    "skyline": {
+        "log_dir": _path,
+        "apps": _apps,
+        "url": _url,
+        "graphite_url": _url,
+        "settings_py": _path,
+    },
+    "slack": {
+        "default_channel": _optional_string,
+        "default_channel_id": _optional_string,
+        "channels": _channels,
+        "channel_ids": _channel_ids,
+        "icon_emoji": _string,
+        **{
+            f.name: _emoji if f.name.endswith("_emoji") else _boolean
+            for f in fields(SlackOptions)
+            if f.name.startswith(("thread_", "message_on_"))
+        },
+        "base_url": _base_url,
+        "alerters": _strings,
+        "token_file": _path,
+        "lifecycle_grace_seconds": _seconds,
+        "max_retry_age_seconds": _seconds,
+    },
+    "state": {"path": _path},
+}
+
+
+def _parse_layer(doc: Mapping[str, Any], file: str, base: Path) -> dict[str, dict[str, Any]]:
+    """Validate one TOML-shaped layer into {section: {field: typed value}}."""
+    layer: dict[str, dict[str, Any]] = {name: {} for name in _SECTIONS}
+    for section, table in doc.items():
+        if section in _TOKEN_KEYS:
+            raise ConfigError(file, section, _TOKEN_HELP)
+        if section not in _SECTIONS:
+            raise _unknown(file, section, list(_SECTIONS))
+        if not isinstance(table, Mapping):
+            raise _Where(file, section, base).error(f"a [{section}] table", table)
+        known = _SECTIONS[section]
+        for key, value in table.items():
+            name = f"[{section}].{key}"
+            if key in _TOKEN_KEYS:
+                raise ConfigError(file, name, _TOKEN_HELP)
+            if key not in known:
+                raise _unknown(file, name, list(known), key)
+            layer[section][key] = known[key](value, _Where(file, name, base))
+    return layer
+
+
+def _unknown(file: str, name: str, known: list[str], key: str | None = None) -> ConfigError:
+    what = "key" if key else "table"
+    if close := get_close_matches(key or name, known, n=1):
+        return ConfigError(file, name, f"unknown {what}; did you mean {close[0]!r}?")
+    return ConfigError(file, name, f"unknown {what}; expected one of: {', '.join(known)}")
+
+
+def _drop_none(overrides: Mapping[str, Any]) -> dict[str, Any]:
+    """Command-line flags that were not given arrive as None: they override nothing."""
+    return {
+        section: {k: v for k, v in table.items() if v is not None}
+        if isinstance(table, Mapping)
+        else table
+        for section, table in overrides.items()
+    }
+
+
+# -- Skyline's settings.py -------------------------------------------------------------------
+
+
+def _is_placeholder(value: Any) -> bool:
+    """Skyline ships 'YOUR_slack_bot_user_oauth_access_token' and friends: unset."""
+    return isinstance(value, str) and (not value.strip() or value.upper().startswith("YOUR_"))
+
+
+def _settings_layer(
+    path: Path, key: str, given: dict[str, dict[str, Any]], config_file: str
+) -> tuple[dict[str, dict[str, Any]], str | None]:
+    """The options Skyline's settings.py provides, except those *given* already overrides.
+
+    Returns ({section: {field: value}}, bot token or None).
+    """
+    if not path.is_file():
+        raise ConfigError(config_file, key, f"expected Skyline's settings.py, {path} is not a file")
+    try:
+        settings = read_settings(path)
+    except SettingsError as e:
+        raise ConfigError(config_file, key, str(e)) from e
+    file = str(path)
+
+    def value(name: str, parse: _Parser, *, relative_to: Path | None = None) -> Any:
+        raw = settings.get(name)
+        if raw is None or _is_placeholder(raw):
+            return None
+        return parse(raw, _Where(file, name, relative_to))
+
+    skyline: dict[str, Any] = {}
+    if "log_dir" not in given["skyline"] and (
+        log_dir := value("LOG_PATH", _path, relative_to=path.parent)
+    ):
+        skyline["log_dir"] = log_dir
+    if "url" not in given["skyline"] and (url := value("SKYLINE_URL", _url)):
+        skyline["url"] = url
+    if "graphite_url" not in given["skyline"] and (graphite := _graphite_url(settings, file)):
+        skyline["graphite_url"] = graphite
+    if "ALERTS" in settings:
+        skyline["alerts"] = _alerts(settings["ALERTS"], _Where(file, "ALERTS", None))
+
+    opts = settings.get("SLACK_OPTS", {})
+    if not isinstance(opts, Mapping):
+        raise _Where(file, "SLACK_OPTS", None).error("a dict", opts)
+    slack: dict[str, Any] = {}
+    for name, parse in _SECTIONS["slack"].items():
+        raw = opts.get(name)
+        # Only Skyline's own SLACK_OPTS keys; the sidecar's additions live in the TOML file.
+        if name in given["slack"] or name in _SIDECAR_ONLY or raw is None or _is_placeholder(raw):
+            continue
+        where = _Where(file, f"SLACK_OPTS[{name!r}]", None)
+        if name == "channel_ids" and isinstance(raw, Mapping):
+            raw = {k: v for k, v in raw.items() if not _is_placeholder(v)}
+        slack[name] = parse(raw, where)
+
+    token = opts.get("bot_user_oauth_access_token")
+    if token is not None and not isinstance(token, str):
+        key = "SLACK_OPTS['bot_user_oauth_access_token']"
+        raise ConfigError(file, key, f"expected a string, got {type(token).__name__}")
+    token = None if token is None or _is_placeholder(token) else token.strip()
+    return {"skyline": skyline, "slack": slack}, token
+
+
+_SIDECAR_ONLY = frozenset(
+    {
+        "base_url",
+        "alerters",
+        "token_file",
+        "lifecycle_grace_seconds",
+        "max_retry_age_seconds",
+    }
+)
+
+
+def _graphite_url(settings: Mapping[str, Any], file: str) -> str | None:
+    host = settings.get("GRAPHITE_HOST")
+    if not isinstance(host, str) or _is_placeholder(host):
+        return None
+    protocol = settings.get("GRAPHITE_PROTOCOL") or "http"
+    if protocol not in ("http", "https"):
+        raise _Where(file, "GRAPHITE_PROTOCOL", None).error("'http' or 'https'", protocol)
+    port = settings.get("GRAPHITE_PORT")
+    if port in (None, ""):
+        return f"{protocol}://{host}"
+    if isinstance(port, bool) or not re.fullmatch(r"\d{1,5}", str(port)):
+        raise _Where(file, "GRAPHITE_PORT", None).error("a port number such as '80'", port)
+    return f"{protocol}://{host}:{port}"
+
+
+def _alerts(value: Any, where: _Where) -> tuple[tuple[str, str], ...]:
+    if not isinstance(value, list | tuple):
+        raise where.error("a tuple of alert tuples", value)
+    alerts = []
+    for i, alert in enumerate(value):
+        if not (
+            isinstance(alert, list | tuple)
+            and len(alert) >= 2
+            and isinstance(alert[0], str)
+            and isinstance(alert[1], str)
+        ):
+            raise _Where(where.file, f"ALERTS[{i}]", None).error(
+                "('namespace', 'alerter', expiration[, hours])", alert
+            )
+        alerts.append((alert[0], alert[1]))
+    return tuple(alerts)
+
+
+# -- the token -------------------------------------------------------------------------------
+
+
+def _find_token(
+    token_file: Path | None,
+    settings_token: str | None,
+    settings_py: Path | None,
+    environ: Mapping[str, str],
+    config_file: str,
+) -> tuple[Secret | None, str | None]:
+    if token := environ.get(TOKEN_ENV, "").strip():
+        return Secret(token), f"${TOKEN_ENV}"
+    if token_file is not None:
+        return _read_token(token_file, config_file, "[slack].token_file"), str(token_file)
+    if creds := environ.get("CREDENTIALS_DIRECTORY"):
+        path = Path(creds) / CREDENTIAL_NAME
+        if path.exists():
+            where = f"$CREDENTIALS_DIRECTORY/{CREDENTIAL_NAME}"
+            return _read_token(path, str(path), where), f"systemd credential {CREDENTIAL_NAME}"
+    if settings_token:
+        return Secret(settings_token), f"{settings_py} SLACK_OPTS['bot_user_oauth_access_token']"
+    return None, None
+
+
+def _read_token(path: Path, file: str, key: str) -> Secret:
+    try:
+        token = path.read_text(encoding="utf-8").strip()
+    except (OSError, UnicodeDecodeError) as e:
+        reason = getattr(e, "strerror", None) or str(e)
+        raise ConfigError(file, key, f"expected a readable token file, {path}: {reason}") from e
+    if not token:
+        raise ConfigError(file, key, f"expected a Slack token in {path}, the file is empty")
+    return Secret(token)
