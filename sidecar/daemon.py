@@ -40,13 +40,16 @@ class StepResult:
     delivered: int = 0
 
 
-def plan_pending(store: Store, config: Config, *, post: bool = True,
+def plan_pending(store: Store, config: Config, *, post: bool = True, after_seq: int = 0,
                  clock: Callable[[], float] = time.time) -> int:
-    """Turn every stored, unplanned event whose wait is over into outbox actions."""
+    """Turn every stored, unplanned event whose wait is over into outbox actions.
+
+    ``after_seq`` limits this to events stored after that point (a backfill's own events).
+    """
     count = 0
     while True:
         now = clock()
-        batch = store.unplanned(now)
+        batch = store.unplanned(now, after_seq=after_seq)
         if not batch:
             return count
         # Alerts and adopted threads first: a lifecycle event in the same batch finds its thread.

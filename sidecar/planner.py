@@ -312,7 +312,7 @@ def _plan_validated(event: FeaturesProfilesValidated, known: Knowledge, config: 
     if not _updates_on(config, "message_on_validated_features_profiles"):
         return Plan(profiles=profiles, note="message_on_validated_features_profiles is off")
     fp_ids = event.fp_ids or tuple(p.fp_id for p in event.profiles)
-    bulk = not event.fp_ids
+    bulk = bool(event.profiles) or not event.fp_ids
     if bulk:
         # Skyline posts the bulk validation to the channel, no thread (ionosphere_backend.py:8634).
         text = render.validated_text(event, fp_ids, event.metric)

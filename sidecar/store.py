@@ -242,6 +242,18 @@ class Store:
                 seq += 1
         return new
 
+    def kinds(self, after_seq: int = 0) -> dict[str, int]:
+        """How many events of each kind are stored (after ``after_seq``)."""
+        rows = self.db.execute(
+            "SELECT kind, COUNT(*) FROM events WHERE seq > ? GROUP BY kind ORDER BY kind",
+            (after_seq,),
+        )
+        return dict(rows.fetchall())
+
+    def last_seq(self) -> int:
+        """The sequence number of the newest stored event (0 when none)."""
+        return self._next_seq("events") - 1
+
     def _next_seq(self, table: str) -> int:
         row = self.db.execute(f"SELECT COALESCE(MAX(seq), 0) + 1 FROM {table}").fetchone()
         return int(row[0])
@@ -257,12 +269,13 @@ class Store:
         rows = self.db.execute(sql + " ORDER BY seq", args)
         return [event_from_dict(json.loads(r[0])) for r in rows]
 
-    def unplanned(self, now: float, limit: int = 500) -> list[tuple[Event, float]]:
+    def unplanned(self, now: float, limit: int = 500,
+                  after_seq: int = 0) -> list[tuple[Event, float]]:
         """Events not yet turned into actions whose wait (if any) is over, oldest first."""
         rows = self.db.execute(
-            "SELECT data, ingested_at FROM events WHERE planned = 0"
+            "SELECT data, ingested_at FROM events WHERE planned = 0 AND seq > ?"
             " AND (wait_until IS NULL OR wait_until <= ?) ORDER BY seq LIMIT ?",
-            (now, limit),
+            (after_seq, now, limit),
         ).fetchall()
         return [(event_from_dict(json.loads(d)), at) for d, at in rows]
 

@@ -13,6 +13,7 @@ from sidecar.config import Config, ConfigError, load_config
 from sidecar.deliver import Deliverer
 from sidecar.dryrun import PrintingGateway, fake_channel_id
 from sidecar.logs import configure_logging
+from sidecar.ratelimit import Limiter
 from sidecar.slack import WebGateway
 from sidecar.store import Store, StoreError
 
@@ -53,7 +54,9 @@ def make_deliverer(config: Config, store: Store, *, dry_run: bool, fmt: str = "t
                    out: TextIO | None = None) -> Deliverer:
     slack = config.slack
     channel_ids: Callable[[str], str | None] = slack.channel_id_for
+    limiter = Limiter()
     if dry_run:
+        limiter = Limiter(rate=1e9, burst=1e9)  # printing needs no pacing
         gateway: Any = PrintingGateway(store, out or sys.stdout, fmt=fmt)
         channel_ids = lambda name: slack.channel_id_for(name) or fake_channel_id(name)  # noqa: E731
     else:
@@ -64,5 +67,5 @@ def make_deliverer(config: Config, store: Store, *, dry_run: bool, fmt: str = "t
                 " Skyline's settings.py; or preview with --dry-run"
             )
         gateway = WebGateway(config.token.reveal(), slack.base_url, icon_emoji=slack.icon_emoji)
-    return Deliverer(store, gateway, max_age=slack.max_retry_age_seconds,
+    return Deliverer(store, gateway, limiter=limiter, max_age=slack.max_retry_age_seconds,
                      channel_ids=channel_ids)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+from contextlib import nullcontext
 from pathlib import Path
 
 import click
@@ -15,8 +16,10 @@ from sidecar.commands.common import (
     open_store,
     setup_logging,
 )
+from sidecar.config import Config
 from sidecar.daemon import Daemon
 from sidecar.ingest import Ingestor
+from sidecar.lock import Locked, exclusive
 from sidecar.notify import Notifier
 from sidecar.tailer import Tailer
 
@@ -48,6 +51,18 @@ def run(config_path: Path | None, dry_run: bool, fmt: str, from_start: bool,
     """
     config = load(config_path)
     setup_logging(dry_run=dry_run)
+    lock = nullcontext() if dry_run else exclusive(config.state.path)
+    try:
+        with lock:
+            code = _run(config, dry_run=dry_run, fmt=fmt, from_start=from_start,
+                        exit_after=exit_after)
+    except Locked as exc:
+        raise click.ClickException(str(exc)) from None
+    raise SystemExit(code)
+
+
+def _run(config: Config, *, dry_run: bool, fmt: str, from_start: bool,
+         exit_after: float | None) -> int:
     store = open_store(config, dry_run=dry_run)
     deliverer = make_deliverer(config, store, dry_run=dry_run, fmt=fmt)
     tailer = Tailer(config.skyline.log_dir, config.skyline.apps, store.files(),
@@ -59,10 +74,9 @@ def run(config_path: Path | None, dry_run: bool, fmt: str, from_start: bool,
         timer.daemon = True
         timer.start()
     try:
-        code = daemon.run()
+        return daemon.run()
     finally:
         tailer.close()
         store.close()
         if timer is not None:
             timer.cancel()
-    raise SystemExit(code)

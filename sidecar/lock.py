@@ -1,0 +1,33 @@
+"""One writer per state database: the daemon and a backfill must not write it at the same time.
+
+An exclusive ``flock`` on ``<state>.lock``, held for the life of the process; the kernel drops
+it when the process dies, even by kill -9, so a crash never leaves a stale lock.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import os
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+
+class Locked(Exception):
+    pass
+
+
+@contextmanager
+def exclusive(state_path: Path) -> Iterator[None]:
+    path = Path(f"{state_path}.lock")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
+    try:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            raise Locked(f"{state_path} is in use by another skyline-sidecar (run or backfill);"
+                         " stop it first, or use --dry-run") from None
+        yield
+    finally:
+        os.close(fd)
