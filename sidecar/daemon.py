@@ -31,6 +31,7 @@ if TYPE_CHECKING:
 log = structlog.get_logger("sidecar.daemon")
 
 MAX_SLEEP = 1.0
+_PLAN_ORDER = {SlackThread: 0, AnomalyAlert: 1}
 
 
 @dataclass
@@ -52,8 +53,10 @@ def plan_pending(store: Store, config: Config, *, post: bool = True, after_seq: 
         batch = store.unplanned(now, after_seq=after_seq)
         if not batch:
             return count
-        # Alerts and adopted threads first: a lifecycle event in the same batch finds its thread.
-        batch.sort(key=lambda item: not isinstance(item[0], AnomalyAlert | SlackThread))
+        # Skyline's own threads first (an alert they belong to is not posted again), then
+        # alerts, so a lifecycle event in the same batch finds its thread; each in the order
+        # Skyline logged them, whichever file was read first.
+        batch.sort(key=lambda item: (_PLAN_ORDER.get(type(item[0]), 2), item[0].logged_at))
         for event, ingested_at in batch:
             plan = plan_event(event, store, config, ingested_at=ingested_at, now=now, post=post)
             store.record_plan(event.event_id, plan.actions, profiles=plan.profiles,

@@ -55,7 +55,7 @@ class PrintingGateway:
         action = self._store.action(payload.get("action_id", ""))
         event = self._store.event(payload.get("event_id", "")) if payload else None
         thread = None
-        if action is not None and action.thread_key is not None and not action.creates_thread:
+        if action is not None and action.thread_key is not None and action.action != "post_message":
             thread = {"metric": action.thread_key[0], "anomaly_timestamp": action.thread_key[1]}
         record = {
             "action": action.action if action else ("add_reaction" if reaction else "post_message"),

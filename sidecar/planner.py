@@ -295,11 +295,11 @@ def _plan_disabled(event: FeaturesProfileDisabled, known: Knowledge, config: Con
     emoji = config.slack.message_on_features_profile_disabled_reaction_emoji
     actions: list[Action] = []
     for thread, fps in groups:
-        text = render.disabled_text(event, fps, thread.metric, config.skyline.url)
+        text = render.disabled_text(fps, thread.metric, config.skyline.url)
         actions += _replies(event, thread, text, [emoji])
     if rest:
         actions += _channel_post(event, config,
-                                 render.disabled_text(event, rest, metric, config.skyline.url))
+                                 render.disabled_text(rest, metric, config.skyline.url))
     return Plan(actions=tuple(actions), note="disabled")
 
 
@@ -315,7 +315,8 @@ def _plan_validated(event: FeaturesProfilesValidated, known: Knowledge, config: 
     bulk = bool(event.profiles) or not event.fp_ids
     if bulk:
         # Skyline posts the bulk validation to the channel, no thread (ionosphere_backend.py:8634).
-        text = render.validated_text(event, fp_ids, event.metric)
+        text = render.validated_text(fp_ids, event.metric, bulk=True,
+                                     count=event.validated_count)
         return Plan(actions=tuple(_channel_post(event, config, text)), profiles=profiles,
                     note="channel")
     groups, rest, metric = _group_by_thread(fp_ids, known, (event.metric, None))
@@ -323,9 +324,10 @@ def _plan_validated(event: FeaturesProfilesValidated, known: Knowledge, config: 
         return Plan(profiles=profiles, wait_until=0.0)
     actions: list[Action] = []
     for thread, fps in groups:
-        actions += _replies(event, thread, render.validated_text(event, fps, thread.metric), [])
+        actions += _replies(event, thread,
+                            render.validated_text(fps, thread.metric, bulk=False), [])
     if rest:
-        actions += _channel_post(event, config, render.validated_text(event, rest, metric))
+        actions += _channel_post(event, config, render.validated_text(rest, metric, bulk=False))
     return Plan(actions=tuple(actions), profiles=profiles, note="validated")
 
 

@@ -13,9 +13,7 @@ from urllib.parse import quote
 from parsers.events import (
     AnomalyAlert,
     FeaturesProfileCreated,
-    FeaturesProfileDisabled,
     FeaturesProfileLearnt,
-    FeaturesProfilesValidated,
     TrainingDataViewed,
 )
 
@@ -158,8 +156,7 @@ def learnt_channel_text(event: FeaturesProfileLearnt, metric: str | None,
     return text + (f" - *Please validate this* at {link(v, 'validate link')}" if v else "")
 
 
-def disabled_text(event: FeaturesProfileDisabled, fp_ids: tuple[int, ...], metric: str | None,
-                  skyline_url: str | None) -> str:
+def disabled_text(fp_ids: tuple[int, ...], metric: str | None, skyline_url: str | None) -> str:
     """Skyline's pre-v2 wording (ionosphere_backend.py:5825-5829 comment), which does not need
     the layer count the log does not carry; one message for the profile and its progeny."""
     first, rest = fp_ids[0], fp_ids[1:]
@@ -169,16 +166,18 @@ def disabled_text(event: FeaturesProfileDisabled, fp_ids: tuple[int, ...], metri
             f"{_link_suffix(fp_url(skyline_url, first, metric))}")
 
 
-def validated_text(event: FeaturesProfilesValidated, fp_ids: tuple[int, ...],
-                   metric: str | None) -> str:
+def validated_text(fp_ids: tuple[int, ...], metric: str | None, *, bulk: bool,
+                   count: int | None = None) -> str:
     """ionosphere_backend.py:8634 ``'*VALIDATED* - %s features profiles were validated for %s
-    via the webapp'``; a single profile names its id."""
+    via the webapp'`` for the bulk page; a single validation (which Skyline does not post)
+    names its profile."""
     name = escape(metric or "unknown metric")
-    if len(fp_ids) == 1 and event.validated_count in (None, 1):
-        return (f"*VALIDATED* - features profile id {fp_ids[0]} was validated for {name}"
-                " via the webapp")
-    count = event.validated_count if event.validated_count is not None else len(fp_ids)
-    return f"*VALIDATED* - {count} features profiles were validated for {name} via the webapp"
+    if not bulk:
+        ids = ", ".join(map(str, fp_ids))
+        noun = "features profile id" if len(fp_ids) == 1 else "features profile ids"
+        return f"*VALIDATED* - {noun} {ids} was validated for {name} via the webapp"
+    n = count if count is not None else len(fp_ids)
+    return f"*VALIDATED* - {n} features profiles were validated for {name} via the webapp"
 
 
 def _link_suffix(url: str | None) -> str:

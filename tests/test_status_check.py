@@ -99,3 +99,16 @@ def test_run_without_a_token_explains_where_to_put_one(tmp_path):
     cfg_file = write_config(tmp_path, "http://127.0.0.1:9/api/", default_channel="#skyline")
     out = cli("run", "--config", str(cfg_file))
     assert out.returncode != 0 and "SLACK_BOT_TOKEN" in out.stderr and "--dry-run" in out.stderr
+
+
+def test_check_fails_when_skylines_own_slack_is_on(tmp_path):
+    settings = tmp_path / "settings.py"
+    settings.write_text("SLACK_ENABLED = True\nLOG_PATH = '%s'\n" % (tmp_path / "logs"))
+    cfg_file = write_config(tmp_path, "http://127.0.0.1:9/api/")
+    cfg_file.write_text(cfg_file.read_text().replace(
+        "[skyline]\n", f'[skyline]\nsettings_py = "{settings}"\n'))
+    out = cli("check", "--config", str(cfg_file), "--offline")
+    assert out.returncode == 1 and "SLACK_ENABLED is True" in out.stdout
+    settings.write_text(settings.read_text().replace("True", "False"))
+    out = cli("check", "--config", str(cfg_file), "--offline")
+    assert "Skyline's own Slack is off" in out.stdout

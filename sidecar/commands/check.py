@@ -9,6 +9,7 @@ import click
 
 from sidecar.commands.common import config_option, load
 from sidecar.config import Config
+from sidecar.skyline_settings import read_settings
 from sidecar.slack import CHANNEL_ID, SlackFailure, WebGateway
 from sidecar.store import Store, StoreError
 
@@ -44,6 +45,22 @@ def check_logs(config: Config, c: Checks) -> None:
             c.fail(f"{live} is not readable by this user (add it to Skyline's group)")
         else:
             c.ok(f"{live} readable")
+
+
+def check_skyline_slack_off(config: Config, c: Checks) -> None:
+    """With Skyline's own Slack on, Skyline posts too: every alert would be posted twice."""
+    if config.skyline.settings_py is None:
+        return
+    try:
+        enabled = read_settings(config.skyline.settings_py).get("SLACK_ENABLED")
+    except (OSError, ValueError) as exc:
+        c.fail(f"cannot read {config.skyline.settings_py}: {exc}")
+        return
+    if enabled:
+        c.fail(f"{config.skyline.settings_py}: SLACK_ENABLED is True; set it to False, the"
+               " sidecar is the Slack integration (otherwise alerts are posted twice)")
+    else:
+        c.ok("Skyline's own Slack is off (SLACK_ENABLED = False)")
 
 
 def check_state(config: Config, c: Checks) -> None:
@@ -105,6 +122,7 @@ def check(config_path: Path | None, offline: bool) -> None:
     c = Checks()
     c.ok(f"configuration {config.source or '(defaults)'}")
     check_logs(config, c)
+    check_skyline_slack_off(config, c)
     check_state(config, c)
     if not offline:
         check_slack(config, c)
