@@ -96,10 +96,9 @@ class Daemon:
             self._last_store_error = str(exc)
         return result
 
-    def healthy(self) -> bool:
-        return self._last_store_error is None
-
     def status_line(self) -> str:
+        if self._last_store_error is not None:
+            return f"unhealthy: {self._last_store_error}; retrying"
         counts = self.store.counts()
         state = f"halted: {self.deliverer.halted}" if self.deliverer.halted else "delivering"
         return (f"{state}; outbox {counts['outbox_pending']} pending; "
@@ -112,14 +111,19 @@ class Daemon:
         self.notifier.ready()
         log.info("running", log_dir=str(self.config.skyline.log_dir),
                  apps=list(self.config.skyline.apps))
-        last_status = 0.0
+        interval = self.notifier.watchdog_interval()
+        last_status = last_ping = 0.0
         while not self.stop_event.is_set():
             self.step()
-            if self.healthy():
+            # The loop came round: that is what the watchdog guards (a hung loop is restarted);
+            # errors it survives (a locked database, Slack down) go to STATUS instead.
+            now = time.monotonic()
+            if interval is not None and now - last_ping >= interval / 2:
                 self.notifier.watchdog()
-            if time.monotonic() - last_status > 5.0:
+                last_ping = now
+            if now - last_status > 5.0:
                 self.notifier.status(self.status_line())
-                last_status = time.monotonic()
+                last_status = now
             if self.stop_event.is_set():
                 break
             wait = self.deliverer.next_ready_in()
