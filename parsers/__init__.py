@@ -1,1 +1,39 @@
 """Parsers for Skyline's app logs: pure functions from bytes to events, no I/O of their own."""
+
+from parsers.common import MAX_PIDS, ParseStats
+from parsers.events import (
+    EVENT_TYPES,
+    AnomalyAlert,
+    Event,
+    FeaturesProfileCreated,
+    FeaturesProfileDisabled,
+    FeaturesProfileLearnt,
+    FeaturesProfilesValidated,
+    SlackThread,
+    Source,
+    TrainingDataViewed,
+    ValidatedProfile,
+    event_from_dict,
+)
+from parsers.logparser import APPS, SELECTORS, LogParser, app_from_path
+
+__all__ = [
+    "APPS",
+    "EVENT_TYPES",
+    "MAX_PIDS",
+    "SELECTORS",
+    "AnomalyAlert",
+    "Event",
+    "FeaturesProfileCreated",
+    "FeaturesProfileDisabled",
+    "FeaturesProfileLearnt",
+    "FeaturesProfilesValidated",
+    "LogParser",
+    "ParseStats",
+    "SlackThread",
+    "Source",
+    "TrainingDataViewed",
+    "ValidatedProfile",
+    "app_from_path",
+    "event_from_dict",
+]

@@ -115,6 +115,12 @@ class TrainingDataViewed(Event):
     metric_id: int | None = None
     user: str | None = None
 
+    def identity(self) -> tuple[Any, ...]:
+        # The marker line is the same text for every view ('slack_updated for
+        # training_data_viewed False'): two pages viewed in one second by one gevent worker
+        # differ only in what was viewed.
+        return (*Event.identity(self), self.metric, self.metric_id, self.anomaly_timestamp)
+
 
 @dataclass(frozen=True, kw_only=True)
 class FeaturesProfileCreated(Event):
@@ -127,6 +133,11 @@ class FeaturesProfileCreated(Event):
     user_id: int | None = None
     learn: bool = False
     learn_days: int | None = None
+
+    def identity(self) -> tuple[Any, ...]:
+        # One features profile, one event: its lines (new fp_id, dir created, learn work) are
+        # spread over a request, and the parser may complete it from any of them.
+        return (self.kind, self.app, self.fp_id)
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -22,8 +22,10 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
 MAX_LINE = 1 << 20
+NEWLINE = ord("\n")
 
 PREFIX = re.compile(rb"(\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}) :: (\d+) :: ")
 GUNICORN = re.compile(rb"\[\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2} [+-]\d{4}\] \[\d+\] \[[A-Z]+\] ")
@@ -33,9 +35,12 @@ BIN_SCRIPT = re.compile(rb"[\w-]+\.d :: ")
 APP, BIN, GUNICORN_LINE, ORPHAN = "app", "bin_script", "gunicorn", "orphan"
 
 
-@dataclass(frozen=True, slots=True)
-class Record:
-    """One framed record. ``raw`` holds its exact bytes (first line only in select mode)."""
+class Record(NamedTuple):
+    """One framed record. ``raw`` holds its exact bytes (first line only in select mode).
+
+    A tuple, not a frozen dataclass: one is made per selected line, and a tuple is made about
+    five times faster (the parser's throughput target is a third of grep's).
+    """
 
     offset: int
     end: int
@@ -103,6 +108,17 @@ class Framer:
         self._open: _Open | None = None
 
     @property
+    def select(self) -> re.Pattern[bytes] | None:
+        """The select mode regex (None: full mode); it may be narrowed between feeds."""
+        return self._select
+
+    @select.setter
+    def select(self, pattern: re.Pattern[bytes]) -> None:
+        if self._select is None:
+            raise ValueError("a full mode framer stays in full mode")
+        self._select = pattern
+
+    @property
     def safe_offset(self) -> int:
         """Everything before this offset has been returned as records (or was not a record)."""
         if self._open is not None:
@@ -120,25 +136,31 @@ class Framer:
         self.stats.bytes += len(data)
         out: list[Record] = []
         if self._skipping:
-            data = self._skip_long(data, out)
-            if data is None:
+            rest = self._skip_long(data, out)
+            if rest is None:
                 return out
-        buf = self._buf + data if self._buf else data
-        last_nl = buf.rfind(b"\n")
-        if last_nl < 0:
-            self._buf = buf
-            if len(buf) > MAX_LINE:
-                self._start_long(buf)
-            return out
-        complete, self._buf = buf[: last_nl + 1], buf[last_nl + 1 :]
-        if self._select is not None:
-            self._frame_selected(complete, out)
-        else:
-            self._frame_all(complete, out)
-        self._offset += len(complete)
-        if len(self._buf) > MAX_LINE:
-            self._start_long(self._buf)
+            data = rest
+        lo = 0
+        if self._buf:  # the held partial line and its end: framed apart, so data is not copied
+            nl = data.find(b"\n")
+            if nl < 0:
+                self._hold(self._buf + data)
+                return out
+            head, self._buf = self._buf + data[: nl + 1], b""
+            self._frame(head, 0, len(head), out)
+            lo = nl + 1
+        last_nl = data.rfind(b"\n", lo)
+        if last_nl >= 0:
+            self._frame(data, lo, last_nl + 1, out)
+            lo = last_nl + 1
+        self._hold(data[lo:])
         return out
+
+    def _hold(self, partial: bytes) -> None:
+        """Keep a partial last line for the next feed (cut if it is already over-long)."""
+        self._buf = partial
+        if len(partial) > MAX_LINE:
+            self._start_long(partial)
 
     def flush(self) -> list[Record]:
         """The input ended (for now): close the open record. A partial line stays held."""
@@ -152,15 +174,15 @@ class Framer:
         """The input ended for good (a rotated file drained): frame the partial line too."""
         out: list[Record] = []
         if self._skipping:
-            self._skip_long(b"\n", out)
-            self._offset -= 1  # that newline was never in the input
+            # The over-long last line never got its newline: cut it where the input ended.
+            self._skipping = False
+            end, head = self._offset, self._long_head
+            self._long_head = b""
+            self._offset = self._long_start
+            self._frame_long(head, end, out)
         elif self._buf:
             tail, self._buf = self._buf, b""
-            if self._select is not None:
-                self._frame_selected(tail, out)
-            else:
-                self._frame_all(tail, out)
-            self._offset += len(tail)
+            self._frame(tail, 0, len(tail), out)
         return out + self.flush()
 
     # -- over-long lines ---------------------------------------------------------------------
@@ -177,18 +199,53 @@ class Framer:
             self._offset += len(data)
             return None
         self._skipping = False
-        self.stats.truncated_lines += 1
         line_end = self._offset + nl + 1
-        head, start = self._long_head + b"\n", self._long_start
+        head = self._long_head
         self._long_head = b""
-        self._offset = start
-        # Frame the truncated line as if it were whole, then resume after its real end.
-        if self._select is not None:
-            self._frame_selected(head, out)
-        else:
-            self._frame_all(head, out, true_end=line_end)
-        self._offset = line_end
+        self._offset = self._long_start
+        self._frame_long(head, line_end, out)
         return data[nl + 1 :]
+
+    def _frame_long(self, head: bytes, line_end: int, out: list[Record]) -> None:
+        """Frame a line cut to MAX_LINE bytes as if it were whole, then resume after its end."""
+        self.stats.truncated_lines += 1
+        line = head + b"\n"
+        if self._select is not None:
+            self._frame_selected(line, 0, len(line), out)
+        else:
+            self._frame_all(line, out, true_end=line_end)
+        self._offset = line_end
+
+    def _frame(self, data: bytes, lo: int, hi: int, out: list[Record]) -> None:
+        """Frame the whole lines of ``data[lo:hi]`` (and, at finish, an unterminated tail);
+        advance the offset past them.
+
+        A line over MAX_LINE bytes that arrived in one piece is cut here exactly as one that
+        arrived in pieces is cut by _start_long/_skip_long, so records never depend on chunking.
+        """
+        seg = pos = lo
+        while hi - pos > MAX_LINE:
+            # Only a window of MAX_LINE + 1 bytes without a newline holds an over-long line:
+            # jump from line start to line start a window at a time (C-speed rfind).
+            nl = data.rfind(b"\n", pos, pos + MAX_LINE + 1)
+            if nl >= 0:
+                pos = nl + 1
+                continue
+            self._frame_plain(data, seg, pos, out)
+            nl = data.find(b"\n", pos, hi)
+            end = hi if nl < 0 else nl + 1
+            self._frame_long(data[pos : pos + MAX_LINE], self._offset + end - pos, out)
+            seg = pos = end
+        self._frame_plain(data, seg, hi, out)
+
+    def _frame_plain(self, data: bytes, lo: int, hi: int, out: list[Record]) -> None:
+        if hi <= lo:
+            return
+        if self._select is not None:
+            self._frame_selected(data, lo, hi, out)
+        else:
+            self._frame_all(data[lo:hi], out)
+        self._offset += hi - lo
 
     # -- full mode ----------------------------------------------------------------------------
     def _frame_all(self, chunk: bytes, out: list[Record], true_end: int | None = None) -> None:
@@ -228,32 +285,37 @@ class Framer:
         )
 
     # -- select mode --------------------------------------------------------------------------
-    def _frame_selected(self, chunk: bytes, out: list[Record]) -> None:
+    def _frame_selected(self, data: bytes, lo: int, hi: int, out: list[Record]) -> None:
+        """Select mode on ``data[lo:hi]``, whole lines (searched in place: no copy)."""
         assert self._select is not None
-        self.stats.lines += chunk.count(b"\n")
-        counted_to, line_no = 0, self._line_no
+        counted_to, line_no, selected = lo, self._line_no, 0
+        base = self._offset - lo  # absolute offset of data[0]
         last_start = -1
-        for m in self._select.finditer(chunk):
-            start = chunk.rfind(b"\n", 0, m.start()) + 1
+        for m in self._select.finditer(data, lo, hi):
+            start = data.rfind(b"\n", lo, m.start()) + 1 or lo
             if start == last_start:
                 continue
-            pm = PREFIX.match(chunk, start)
+            pm = PREFIX.match(data, start, hi)
             # The selector may begin with the prefix's own ' :: ' but never before it.
-            if pm is None or m.start() < pm.end() - 4 or BIN_SCRIPT.match(chunk, pm.end()):
+            if pm is None or m.start() < pm.end() - 4 or BIN_SCRIPT.match(data, pm.end(), hi):
                 continue
             last_start = start
-            line_no += chunk.count(b"\n", counted_to, start)
+            line_no += data.count(b"\n", counted_to, start)
             counted_to = start
-            end = chunk.find(b"\n", m.end()) + 1 or len(chunk)
-            first = chunk[start:end]
-            self.stats.records += 1
+            end = data.find(b"\n", m.end(), hi) + 1 or hi
+            first = data[start:end]
+            selected += 1
             out.append(Record(
-                self._offset + start, self._offset + end, line_no, APP, first,
+                base + start, base + end, line_no, APP, first,
                 logged_at=pm.group(1).decode("ascii"),
                 pid=int(pm.group(2)),
                 message=decode(first[pm.end() - start:].rstrip(b"\r\n"), self.stats),
             ))
-        self._line_no += chunk.count(b"\n")
+        # The lines after the last match; an unterminated tail (at finish) is a line too.
+        line_no += data.count(b"\n", counted_to, hi) + (data[hi - 1] != NEWLINE)
+        self.stats.lines += line_no - self._line_no
+        self.stats.records += selected
+        self._line_no = line_no
 
 
 def frame_bytes(data: bytes, offset: int = 0) -> list[Record]:

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import os
+import sys
 
 import click
 
@@ -38,12 +40,23 @@ def json_line(event: Event) -> str:
     return json.dumps(event.to_dict())
 
 
-def parse_file(path: str, app: str, *, fmt: str = "text", show_stats: bool = False) -> None:
-    """Parse one file in 1 MiB chunks (memory stays flat) and print its events as they come."""
+def parse_file(path: str, app: str, *, fmt: str = "text", show_stats: bool = False) -> bool:
+    """Parse one file in 1 MiB chunks (memory stays flat) and print its events as they come.
+    False (after saying why on stderr) if the file could not be read to its end."""
     line_of = json_line if fmt == "json" else text_line
     parser = LogParser(app, path)
-    with open_log(path) as f:
-        while chunk := f.read(CHUNK):
+    try:
+        f = open_log(path)
+    except OSError as exc:
+        return _unreadable(path, exc)
+    with f:
+        while True:
+            try:
+                chunk = f.read(CHUNK)
+            except OSError as exc:  # a corrupt gzip member, an I/O error
+                return _unreadable(path, exc)
+            if not chunk:
+                break
             for event in parser.feed(chunk):
                 click.echo(line_of(event))
     for event in parser.finish():
@@ -51,6 +64,12 @@ def parse_file(path: str, app: str, *, fmt: str = "text", show_stats: bool = Fal
     if show_stats:
         stats = " ".join(f"{k}={v}" for k, v in dataclasses.asdict(parser.stats).items())
         click.echo(f"{path}: {stats}", err=True)
+    return True
+
+
+def _unreadable(path: str, exc: OSError) -> bool:
+    click.echo(f"skyline-sidecar: cannot read {path}: {exc.strerror or exc}", err=True)
+    return False
 
 
 @click.command()
@@ -77,17 +96,17 @@ def parse(ctx: click.Context, files: tuple[str, ...], app: str | None, fmt: str,
       skyline-sidecar parse --app webapp /tmp/copy-of-webapp-log
     """
     failed = False
-    for path in files:
-        name = app or app_from_path(path)
-        if name is None:
-            click.echo(f"skyline-sidecar: cannot tell which Skyline app wrote {path} from its "
-                       f"name (expected {', '.join(APPS)}.log*); pass --app", err=True)
-            failed = True
-            continue
-        try:
-            parse_file(path, name, fmt=fmt, show_stats=show_stats)
-        except OSError as exc:
-            click.echo(f"skyline-sidecar: cannot read {path}: {exc.strerror or exc}", err=True)
-            failed = True
+    try:
+        for path in files:
+            name = app or app_from_path(path)
+            if name is None:
+                click.echo(f"skyline-sidecar: cannot tell which Skyline app wrote {path} from "
+                           f"its name (expected {', '.join(APPS)}.log*); pass --app", err=True)
+                failed = True
+            elif not parse_file(path, name, fmt=fmt, show_stats=show_stats):
+                failed = True
+    except BrokenPipeError:  # | head: the reader has seen enough
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        ctx.exit(1)
     if failed:
         ctx.exit(1)

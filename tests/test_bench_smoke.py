@@ -1,0 +1,98 @@
+"""The benchmarks (tests/bench) on tiny sizes: they run and their figures are sane.
+
+No timing assertions (shared, noisy machines): only that every figure is there, ratios are
+positive and the event counts agree with what the log generator wrote.
+"""
+
+from __future__ import annotations
+
+import importlib
+from pathlib import Path
+from types import ModuleType
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def bench(name: str, monkeypatch: pytest.MonkeyPatch, **env: str) -> ModuleType:
+    monkeypatch.syspath_prepend(str(ROOT))
+    for key, value in {"BENCH_REPEAT": "1", **env}.items():
+        monkeypatch.setenv(key, value)
+    return importlib.import_module(f"tests.bench.{name}")
+
+
+def has(figures: dict[str, object], keys: str) -> None:
+    missing = set(keys.split()) - set(figures)
+    assert not missing, f"missing figures: {sorted(missing)}"
+
+
+@pytest.mark.parametrize("app", ["analyzer", "mirage", "webapp", "ionosphere"])
+def test_generated_logs_hold_the_events_the_generator_counted(
+        app: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    genlogs = bench("genlogs", monkeypatch)
+    parse = bench("bench_parse", monkeypatch)
+    from parsers import SELECTORS, LogParser
+    from parsers.framing import Framer
+
+    path = tmp_path / f"{app}.log"
+    written = genlogs.write_log(path, app, 1 << 20, event_every=500)
+    parser = LogParser(app, str(path))
+    data = path.read_bytes()
+    events = parser.feed(data) + parser.finish()
+    assert written.events > 0
+    assert len(events) == written.events
+    assert parser.stats.lines == written.lines == data.count(b"\n")
+    assert sorted({e.kind for e in events}) == sorted(written.kinds)
+    # grep's ERE selects exactly the lines the parser's prefilter selects: the one it starts
+    # with and the one it settles on for this log (they differ where it narrows it)
+    for pattern in {SELECTORS[app], parse.prefilter(app, path)}:
+        framer = Framer(select=pattern)
+        framer.feed(data)
+        framer.finish()
+        ere = parse.to_ere(pattern.pattern.decode())
+        assert parse.grep_count(ere, path)[1] == framer.stats.records > 0
+
+
+def test_prefilter_to_ere(monkeypatch: pytest.MonkeyPatch) -> None:
+    to_ere = bench("bench_parse", monkeypatch).to_ere
+    assert to_ere(r" :: (?:a\d+|b(?:c|d)??) \S*/x(?:\?|\s)") == (
+        r" :: (a[0-9]+|b(c|d)?) \S*/x(\?|([[:space:]]|$))")
+    assert to_ere(r"[^:\n]+ [? \n][\]\-^x]") == r"[^:]+ ([? ]|$)[]x^-]"
+    with pytest.raises(ValueError):
+        to_ere(r"(?=lookahead)")
+    with pytest.raises(ValueError):
+        to_ere(r"\bword")
+
+
+def test_bench_parse(monkeypatch: pytest.MonkeyPatch) -> None:
+    figures = bench("bench_parse", monkeypatch, BENCH_PARSE_MB="2").run()
+    has(figures, "app file_mb lines grep_pattern grep_mb_s grep_lines_s parser_mb_s "
+                 "parser_lines_s ratio_parser_to_grep events_written events_parsed "
+                 "rss_peak_mib_quarter rss_peak_mib_full rss_after_import_mib")
+    assert figures["ratio_parser_to_grep"] > 0
+    assert figures["parser_mb_s"] > 0 and figures["grep_mb_s"] > 0
+    assert figures["events_written"] == figures["events_parsed"] > 0
+    assert 0 < figures["rss_after_import_mib"] <= figures["rss_peak_mib_full"] < 1024
+    assert "grep -c -E ' :: (" in figures["grep_pattern"]
+
+
+def test_bench_backfill(monkeypatch: pytest.MonkeyPatch) -> None:
+    figures = bench("bench_backfill", monkeypatch, BENCH_BACKFILL_MB="8").run()
+    has(figures, "files gzip_files data_mb cat_mb_s backfill_mb_s ratio_backfill_to_cat "
+                 "events_written events_stored")
+    assert figures["files"] == 24 and figures["gzip_files"] == 2
+    assert figures["ratio_backfill_to_cat"] > 0
+    assert figures["events_stored"] == figures["events_written"] > 0
+    assert figures["files_failed"] == 0
+
+
+def test_bench_daemon(monkeypatch: pytest.MonkeyPatch) -> None:
+    figures = bench("bench_daemon", monkeypatch, BENCH_IDLE_SECONDS="1", BENCH_LATENCY_N="5",
+                    BENCH_SETTLE_SECONDS="0.5").run()
+    has(figures, "idle_cpu_percent latency_p50_ms latency_p95_ms latency_p99_ms "
+                 "latency_max_ms latency_stored")
+    assert figures["idle_cpu_percent"] >= 0
+    assert figures["latency_stored"] == 5 and figures["latency_missed"] == 0
+    assert 0 < figures["latency_p50_ms"] <= figures["latency_p99_ms"] <= figures["latency_max_ms"]
+    assert figures["daemon_exit"] == 0
