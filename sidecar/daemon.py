@@ -21,6 +21,7 @@ import structlog
 from parsers.events import AnomalyAlert, SlackThread
 from sidecar.config import Config
 from sidecar.deliver import Deliverer
+from sidecar.health import total_lag
 from sidecar.notify import Notifier
 from sidecar.planner import plan_event
 from sidecar.store import Store, StoreError
@@ -100,9 +101,11 @@ class Daemon:
         if self._last_store_error is not None:
             return f"unhealthy: {self._last_store_error}; retrying"
         counts = self.store.counts()
+        lag_bytes, lag_seconds = total_lag(self.store.files(), time.time())
         state = f"halted: {self.deliverer.halted}" if self.deliverer.halted else "delivering"
-        return (f"{state}; outbox {counts['outbox_pending']} pending; "
-                f"{counts['events']} events, {counts['threads']} threads")
+        return (f"{state}; lag {lag_bytes} B ({lag_seconds:.0f} s); outbox"
+                f" {counts['outbox_pending']} pending; {counts['events']} events,"
+                f" {counts['threads']} threads")
 
     def run(self, *, install_signals: bool = True) -> int:
         if install_signals:

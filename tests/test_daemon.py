@@ -105,6 +105,8 @@ def test_systemd_notify_ready_watchdog_status_and_sigterm(tmp_path):
         assert wait_for(lambda: len(fake.messages("#skyline")) == 1, timeout=20)
         while not any(m.startswith("STATUS=") for m in got):
             got += sock.recv(4096).decode().splitlines()
+        status = next(m for m in got if m.startswith("STATUS="))
+        assert " B (" in status and "outbox" in status, status
         db = tmp_path / "state.sqlite"
         offset = "SELECT MAX(offset) FROM files WHERE app = 'mirage'"
         # The alert's record is complete once the next one starts: then its offset is durable.

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
 import time
 from pathlib import Path
 from typing import Any
@@ -11,23 +10,8 @@ from typing import Any
 import click
 
 from sidecar.commands.common import config_option, format_option, load, open_store
-from sidecar.store import FileState, Store
-
-
-def file_lag(state: FileState, now: float) -> dict[str, Any]:
-    """Bytes not yet read, and for how long the oldest of them has waited (by mtime)."""
-    try:
-        st = os.stat(state.path)
-    except OSError:
-        return {"path": state.path, "app": state.app, "offset": state.offset,
-                "size": None, "lag_bytes": None, "lag_seconds": None, "finished": state.finished}
-    same = (st.st_dev, st.st_ino) == (state.dev, state.inode)
-    lag = max(st.st_size - state.offset, 0) if same else None
-    return {
-        "path": state.path, "app": state.app, "offset": state.offset, "size": st.st_size,
-        "lag_bytes": lag, "lag_seconds": round(now - st.st_mtime, 1) if lag else 0.0,
-        "finished": state.finished,
-    }
+from sidecar.health import file_lag
+from sidecar.store import Store
 
 
 def collect(store: Store) -> dict[str, Any]:
