@@ -195,6 +195,16 @@ class FeaturesProfilesValidated(Event):
         return data
 
 
+@dataclass(frozen=True, kw_only=True)
+class SkylineSelfRequest(Event):
+    """Ionosphere's learn process requesting a training data page itself (ionosphere.log):
+    the view webapp.log shows for it is Skyline's own request, not a person's."""
+
+    kind: ClassVar[str] = "skyline_self_request"
+    metric: str
+    anomaly_timestamp: int
+
+
 EVENT_TYPES: dict[str, type[Event]] = {
     cls.kind: cls
     for cls in (
@@ -205,6 +215,7 @@ EVENT_TYPES: dict[str, type[Event]] = {
         FeaturesProfileLearnt,
         FeaturesProfileDisabled,
         FeaturesProfilesValidated,
+        SkylineSelfRequest,
     )
 }
 

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from parsers.common import AgeQueue, Ctx, Line, PidTable, Rules, Sweeps, as_int, earliest
-from parsers.events import Event, FeaturesProfileLearnt
+from parsers.events import Event, FeaturesProfileLearnt, SkylineSelfRequest
 from parsers.framing import Record
 from parsers.pyrepr import literal_or_none
 
@@ -36,6 +36,13 @@ DETERMINED = re.compile(
 NEW_GENERATION = re.compile(
     r"learn :: (.+?) :: new generation (\d+) features profile with id (\d+) using (\S+) days data"
     r" based on the human generated parent feature profile with id (\d+)$"
+)
+
+# skyline/ionosphere/learn.py:1844: 'learn :: training_data URL - %s', with the URL
+#   '%s/ionosphere?timestamp=%s&metric=%s' (SKYLINE_URL, metric_timestamp, base_name) that the
+#   learn_fp_learnt job then GETs itself (learn.py:1841-1877): not a person's view.
+SELF_REQUEST = re.compile(
+    r"learn :: training_data URL - \S*/ionosphere\?timestamp=(\d+)&metric=(\S+)$"
 )
 
 
@@ -78,6 +85,9 @@ class IonosphereRules(Rules):
             self._work(line).determined_timestamp = int(m.group(1))
         elif m := NEW_GENERATION.match(msg):
             return [self._learnt(line, m)]
+        elif m := SELF_REQUEST.match(msg):
+            return [SkylineSelfRequest(**self.ctx.fields(line), metric=m.group(2),
+                                       anomaly_timestamp=int(m.group(1)))]
         return []
 
     def _work(self, line: Line) -> _Work:

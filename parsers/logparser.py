@@ -62,7 +62,7 @@ SELECTORS: dict[str, re.Pattern[bytes]] = {
     ),
     # the keywords of parsers/ionosphere.py
     "ionosphere": re.compile(
-        rb" :: (?:learn :: (?:processing |[^:\n]+ :: new generation )"
+        rb" :: (?:learn :: (?:processing |training_data URL - |[^:\n]+ :: new generation )"
         rb"|create_features_profile :: determined the anomaly metric_timestamp as - )"
     ),
 }

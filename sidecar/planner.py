@@ -17,6 +17,7 @@ import re
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 from typing import Protocol
 
 from parsers.events import (
@@ -26,6 +27,7 @@ from parsers.events import (
     FeaturesProfileDisabled,
     FeaturesProfileLearnt,
     FeaturesProfilesValidated,
+    SkylineSelfRequest,
     SlackThread,
     TrainingDataViewed,
 )
@@ -37,11 +39,14 @@ POST_MESSAGE, POST_REPLY, ADD_REACTION = "post_message", "post_reply", "add_reac
 MAX_PARENT_CHAIN = 64
 #: a waiting event looks for its thread again this often, until its grace period is over
 RECHECK_SECONDS = 2.0
+#: a view this close to Ionosphere's own request for the same page is that request
+SELF_REQUEST_WINDOW = timedelta(seconds=120)
 
 
 class Knowledge(Protocol):
     def thread(self, metric: str, anomaly_timestamp: int) -> Thread | None: ...
     def profile(self, fp_id: int) -> Profile | None: ...
+    def logged_times(self, kind: str, metric: str, anomaly_timestamp: int) -> list[datetime]: ...
 
 
 @dataclass(frozen=True)
@@ -192,6 +197,9 @@ def _plan_viewed(event: TrainingDataViewed, known: Knowledge, config: Config,
     if not _updates_on(config, "message_on_training_data_viewed"):
         return Plan(note="message_on_training_data_viewed is off")
     metric = event.metric or f"{render.LABELLED_PREFIX}{event.metric_id}"
+    if any(abs(at - event.logged_at) <= SELF_REQUEST_WINDOW for at in known.logged_times(
+            SkylineSelfRequest.kind, metric, event.anomaly_timestamp)):
+        return Plan(note="Ionosphere's own request for the page (learn), not a person's view")
     thread = known.thread(metric, event.anomaly_timestamp)
     if thread is None:
         return _no_thread(final)

@@ -14,6 +14,7 @@ import time
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, fields
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -268,6 +269,14 @@ class Store:
             sql, args = sql + " WHERE kind = ?", (kind,)
         rows = self.db.execute(sql + " ORDER BY seq", args)
         return [event_from_dict(json.loads(r[0])) for r in rows]
+
+    def logged_times(self, kind: str, metric: str, anomaly_timestamp: int) -> list[datetime]:
+        """When events of ``kind`` about this anomaly were logged."""
+        rows = self.db.execute(
+            "SELECT logged_at FROM events WHERE kind = ? AND metric = ? AND anomaly_timestamp = ?",
+            (kind, metric, anomaly_timestamp),
+        )
+        return [datetime.fromisoformat(r[0]) for r in rows]
 
     def unplanned(self, now: float, limit: int = 500,
                   after_seq: int = 0) -> list[tuple[Event, float]]:

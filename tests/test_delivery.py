@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from datetime import datetime, timedelta
 
 import pytest
 from fake_slack import FakeSlack
@@ -22,6 +23,7 @@ from parsers.events import (
     FeaturesProfileDisabled,
     FeaturesProfileLearnt,
     FeaturesProfilesValidated,
+    SkylineSelfRequest,
     SlackThread,
     TrainingDataViewed,
 )
@@ -280,3 +282,23 @@ def test_pacing_keeps_to_the_channel_limit(tmp_path):
         drain(store, config, deliverer_for(store, config, rate=1.8, burst=2))
         assert len(fake.messages("#skyline")) == 8
         assert fake.ratelimited_count == 0
+
+
+def test_ionospheres_own_request_for_the_page_is_not_a_view(setup):
+    fake, config, store = setup
+    learn_at = datetime(2026, 11, 26, 14, 16, 30)
+    store.ingest([
+        alert(),
+        lifecycle(SkylineSelfRequest, app="ionosphere", metric=METRIC, anomaly_timestamp=TS,
+                  logged_at=learn_at),
+        # the webapp logs the request a second later: Skyline's own, no reply
+        lifecycle(TrainingDataViewed, metric=METRIC, anomaly_timestamp=TS, user="admin",
+                  logged_at=learn_at + timedelta(seconds=1)),
+        # a person an hour later: a reply
+        lifecycle(TrainingDataViewed, metric=METRIC, anomaly_timestamp=TS, user="ops",
+                  logged_at=learn_at + timedelta(hours=1)),
+    ], None)
+    drain(store, config, deliverer_for(store, config))
+    parent = fake.messages("#skyline")[0]
+    assert [m.text for m in fake.replies("#skyline", parent.ts)] == [
+        "The training data page has been reviewed by ops"]

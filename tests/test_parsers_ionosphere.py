@@ -62,3 +62,12 @@ def test_near_misses_make_nothing() -> None:
         L.line(T, LEARN, "learn :: checking work item - [[[unreadable"),
         L.bin_line(T, 1, "ionosphere", L.learn_new_generation("human generated", 1, 2, 30, 1)),
     ) == []
+
+
+def test_learns_own_training_data_request_is_recognised() -> None:
+    # learn.py:1844 logs the URL it is about to GET itself (learn_fp_learnt jobs).
+    url = f"https://skyline.example.com/ionosphere?timestamp={TS}&metric={M}"
+    events = run(L.line(T, LEARN, f"learn :: training_data URL - {url}"),
+                 L.line(T, LEARN, "learn :: training_data URL - not a url"))
+    assert [(e.kind, e.metric, e.anomaly_timestamp) for e in events] == [
+        ("skyline_self_request", M, TS)]
