@@ -295,3 +295,25 @@ def test_commit_state_is_a_chunk_state(logs: Path) -> None:
     assert durable_state(replace(chunk, final=True), Holding(), chunk.before) == chunk.after
     assert isinstance(chunk, Chunk)
     tailer.close()
+
+
+def test_full_disk_loses_nothing(logs: Path, tmp_path: Path) -> None:
+    """SQLITE_FULL (the disk, or here the database's size cap, is full): one clear error, the
+    offset stays, and once there is room again everything is stored, once."""
+    store = Store.open(tmp_path / "state.db")
+    pages = store.db.execute("PRAGMA page_count").fetchone()[0]
+    store.db.execute(f"PRAGMA max_page_count = {pages}")  # not one page more
+    tailer = Tailer(logs, ["mirage"], [], use_watchdog=False, **FAST)
+    ingestor = Ingestor(store, tailer)
+    with SkylineApp(logs, "mirage") as app:
+        for _ in range(40):
+            app.alert()
+        assert ingestor.run_once() == 0
+        assert ingestor.stats.store_errors == 1
+        assert stored_ids(tmp_path / "state.db") == set()
+        assert store.files() == []  # no offset was committed past events not stored
+        store.db.execute("PRAGMA max_page_count = 1073741823")
+        assert ingestor.run_once() == 40
+        assert stored_ids(tmp_path / "state.db") == expected_event_ids([app])
+    tailer.close()
+    store.close()
