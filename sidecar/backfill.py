@@ -121,15 +121,17 @@ def run_backfill(store: Store, paths: Sequence[Path], parser_factory: ParserFact
     factory = parser_factory or default_parser_factory
     known = {s.key: s for s in store.files()}
     result = BackfillResult()
-    for path in paths:
-        path = Path(path)
-        try:
-            res, state = _backfill_one(store, path, known, factory, progress, block)
-        except (OSError, EOFError, zlib.error, gzip.BadGzipFile) as exc:
-            res, state = FileResult(path, "failed", reason=str(exc)), None
-        if state is not None:
-            known[state.key] = state
-        result.files.append(res)
+    # A backfill can be run again: it trades per-block fsync for speed (WAL keeps the database
+    # consistent through a crash; only the last blocks may need reading again).
+    with store.relaxed_sync():
+        for path in map(Path, paths):
+            try:
+                res, state = _backfill_one(store, path, known, factory, progress, block)
+            except (OSError, EOFError, zlib.error, gzip.BadGzipFile) as exc:
+                res, state = FileResult(path, "failed", reason=str(exc)), None
+            if state is not None:
+                known[state.key] = state
+            result.files.append(res)
     return result
 
 

@@ -163,6 +163,16 @@ class Store:
         except sqlite3.OperationalError as exc:
             raise StoreError(f"state database: {exc}") from exc
 
+    @contextmanager
+    def relaxed_sync(self) -> Iterator[None]:
+        """``synchronous=NORMAL`` for a bulk load that can be repeated (backfill): in WAL mode
+        a crash still leaves a consistent database, only the newest commits may be lost."""
+        self.db.execute("PRAGMA synchronous=NORMAL")
+        try:
+            yield
+        finally:
+            self.db.execute("PRAGMA synchronous=FULL")
+
     def _migrate(self) -> None:
         db = self.db
         with db.atomic():
