@@ -31,7 +31,7 @@ if TYPE_CHECKING:
 
 log = structlog.get_logger("sidecar.daemon")
 
-MAX_SLEEP = 1.0
+MAX_SLEEP = 2.0  # idle: the stat reconcile cadence; inotify wakes the loop at once
 _PLAN_ORDER = {SlackThread: 0, AnomalyAlert: 1}
 
 

@@ -310,9 +310,6 @@ class Store:
         ))
         return _row_to(Thread, rows[0]) if rows else None
 
-    def threads(self) -> list[Thread]:
-        return [_row_to(Thread, r) for r in self.db["threads"].rows]
-
     # -- planning ---------------------------------------------------------------------------------
     def record_plan(
         self,
