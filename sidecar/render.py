@@ -97,7 +97,7 @@ def alert_text(
     training data link and the time of the anomaly (mirage_alerters.py:2487)."""
     context = alert.context or alert.app.capitalize()
     seconds = alert_seconds(alert)
-    days = max(seconds // 86400, 1) if seconds >= 86400 else round(seconds / 86400, 2)
+    days = seconds // 86400 if seconds >= 86400 else round(seconds / 86400, 2)
     value = "unknown" if alert.value is None else f"{alert.value:g}"
     lines = [f"*{escape(title)} {escape(context)}* - {escape(alert.metric)} at {days} days"
              f" - {escape(value)}"]

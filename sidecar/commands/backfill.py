@@ -40,8 +40,7 @@ class Progress:
     """A progress bar on a terminal, plain lines otherwise (journald, pipes)."""
 
     def __init__(self, paths: list[Path]):
-        sizes = {p: p.stat().st_size for p in paths}
-        self.total = sum(sizes.values())
+        self.total = sum(p.stat().st_size for p in paths)
         self.tty = sys.stderr.isatty()
         self.done: dict[Path, int] = {}
         self.bar = click.progressbar(length=self.total, label="backfill", file=sys.stderr,
