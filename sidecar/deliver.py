@@ -5,7 +5,8 @@ crash, a timeout, a dropped connection, a 5xx) may already be in Slack: before p
 deliverer looks for it by the action id carried in the message metadata. Reactions are naturally
 idempotent (``already_reacted`` is success).
 
-Failures: a 429 parks that channel for Retry-After (other channels go on; nothing sleeps);
+Failures: a 429 parks that channel for Retry-After and slows its pace (other channels go on;
+nothing sleeps; see sidecar.ratelimit);
 5xx, timeouts and connection errors back off exponentially with jitter, retried until the
 action is ``max_age`` old; a revoked or invalid token halts delivery (nothing dropped, health
 reports it, the token is re-checked every few minutes); a refusal of one action (channel not
@@ -23,7 +24,7 @@ from dataclasses import dataclass, field
 import structlog
 
 from sidecar.planner import ADD_REACTION, POST_MESSAGE, POST_REPLY
-from sidecar.ratelimit import Limiter
+from sidecar.ratelimit import KeyPace, Limiter
 from sidecar.slack import (
     CHANNEL_ID,
     Ambiguous,
@@ -92,6 +93,11 @@ class Deliverer:
             self._deliver(action, stats)
         return stats
 
+    def pacing(self) -> dict[str, KeyPace]:
+        """Per limiter key (``chat:<channel>``, ``reactions``, ``files``, ...): the pace allowed
+        now, its ceiling and the 429s Slack answered since start (see :meth:`Limiter.pacing`)."""
+        return self.limiter.pacing()
+
     def next_ready_in(self) -> float | None:
         """Seconds until a pending action may go (for the main loop's sleep), None if idle.
 
@@ -119,7 +125,10 @@ class Deliverer:
             return  # its thread is not posted yet: it waits, no attempt counted
         channel, thread_ts = target
         key = self._key(action)
-        if not self.limiter.try_acquire(key):
+        # A post retried after an ambiguous failure first looks for itself (conversations.*).
+        lookup = ("history",) if action.action != ADD_REACTION and (
+            action.state == INFLIGHT or action.attempts > 0) else ()
+        if not self.limiter.try_acquire(key, *lookup):
             return
         try:
             posted = self._perform(action, channel, thread_ts)
@@ -146,6 +155,7 @@ class Deliverer:
                       error=str(exc))
             stats.failed += 1
         else:
+            self.limiter.accepted(key)
             self._done(action, posted)
             stats.delivered += 1
 
