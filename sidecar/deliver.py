@@ -125,9 +125,7 @@ class Deliverer:
             return  # its thread is not posted yet: it waits, no attempt counted
         channel, thread_ts = target
         key = self._key(action)
-        # A post retried after an ambiguous failure first looks for itself (conversations.*).
-        lookup = ("history",) if action.action != ADD_REACTION and (
-            action.state == INFLIGHT or action.attempts > 0) else ()
+        lookup = ("history",) if self._needs_lookup(action) else ()
         if not self.limiter.try_acquire(key, *lookup):
             return
         try:
@@ -166,7 +164,7 @@ class Deliverer:
             self.gateway.react(channel, thread_ts, action.reaction,
                                metadata=action_metadata(action.id, action.event_id))
             return None
-        if action.state == INFLIGHT or action.attempts > 0:
+        if self._needs_lookup(action):
             found = self._find_earlier(action, channel, thread_ts)
             if found is not None:
                 return found
@@ -185,6 +183,13 @@ class Deliverer:
             self.store.reanchor_thread(key, posted.channel, posted.ts)
             log.warning("thread was gone, re-anchored", channel=posted.channel, reason=str(exc))
             return posted
+
+    @staticmethod
+    def _needs_lookup(action: Action) -> bool:
+        """A post that may already be in Slack (in flight: a crash, a timeout, a 5xx) looks for
+        itself first (conversations.history/.replies). A 429 or a refused token is no such
+        doubt: Slack did nothing, and the action went back to its earlier state."""
+        return action.action != ADD_REACTION and action.state == INFLIGHT
 
     def _find_earlier(self, action: Action, channel: str, thread_ts: str | None) -> Posted | None:
         channel_id = channel if CHANNEL_ID.match(channel) else self._channel_ids(channel)

@@ -67,6 +67,12 @@ class KeyPace:
     ratelimited: int  # 429s answered for this key since start
     parked_seconds: float  # left of the last Retry-After, 0.0 when not parked
 
+    def as_dict(self) -> dict[str, float | int]:
+        """Rounded for people and JSON (``status``, the state database)."""
+        return {"rate": round(self.rate, 3), "ceiling": round(self.ceiling, 3),
+                "burst": round(self.burst, 3), "ratelimited": self.ratelimited,
+                "parked_seconds": round(self.parked_seconds, 1)}
+
 
 @dataclass
 class _Bucket:
