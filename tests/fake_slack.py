@@ -84,9 +84,10 @@ DEFAULT_METHOD_SCOPES: Mapping[str, str] = {
 }
 
 #: Workspace-wide limits per method, as Slack's tiers (Tier 3: 50+ a minute; chat.postMessage
-#: has an unpublished workspace limit besides its per-channel one): for ``method_limits``.
+#: has an unpublished workspace limit besides its per-channel one, taken here as 360 a minute):
+#: for ``method_limits``.
 SLACK_TIERS: Mapping[str, tuple[float, int]] = {
-    "chat.postMessage": (5.0, 10),
+    "chat.postMessage": (6.0, 12),
     "reactions.add": (50 / 60, 5),
     "conversations.history": (50 / 60, 5),
     "conversations.replies": (50 / 60, 5),
