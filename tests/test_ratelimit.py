@@ -75,6 +75,21 @@ def test_accepted_calls_win_the_rate_back_but_never_above_the_ceiling(clock):
     assert rates[-1] <= 1.0 and rates[-1] == pytest.approx(1.0, abs=1e-3)
 
 
+@pytest.mark.parametrize("key", ["reactions", "files", "history"])
+def test_workspace_buckets_learn_alike(key):
+    clock = ManualClock()
+    lim = Limiter(clock=clock)  # Slack's own ceilings
+    assert lim.try_acquire(key)
+    ceiling = lim.pacing()[key].ceiling
+    lim.park(key, 2.0)
+    pace = lim.pacing()[key]
+    assert pace.rate == pytest.approx(ceiling * DECREASE) and pace.burst == 1.0
+    assert pace.ceiling < 1.0 and pace.ratelimited == 1 and pace.parked_seconds == 2.0
+    lim.accepted(key)
+    assert pace.rate < lim.pacing()[key].rate < pace.ceiling
+    assert "chat:#a" not in lim.pacing()  # only what was used
+
+
 def test_the_rate_has_a_floor(clock):
     lim = limiter(clock)
     for _ in range(50):
