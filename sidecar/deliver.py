@@ -107,7 +107,7 @@ class Deliverer:
             return self.auth_recheck
         now_mono, now = time.monotonic(), self._clock()
         waits = [
-            max(a.next_attempt_at - now, self.limiter.ready_at(self._key(a)) - now_mono, 0.0)
+            max(a.next_attempt_at - now, self.limiter.ready_at(*self._limits(a)) - now_mono, 0.0)
             for a in self.store.due_actions(now + 3600.0, limit=50)
             if self._target(a) is not None
         ]
@@ -125,8 +125,7 @@ class Deliverer:
             return  # its thread is not posted yet: it waits, no attempt counted
         channel, thread_ts = target
         key = self._key(action)
-        lookup = ("history",) if self._needs_lookup(action) else ()
-        if not self.limiter.try_acquire(key, *lookup):
+        if not self.limiter.try_acquire(*self._limits(action)):
             return
         try:
             posted = self._perform(action, channel, thread_ts)
@@ -183,6 +182,10 @@ class Deliverer:
             self.store.reanchor_thread(key, posted.channel, posted.ts)
             log.warning("thread was gone, re-anchored", channel=posted.channel, reason=str(exc))
             return posted
+
+    def _limits(self, action: Action) -> tuple[str, ...]:
+        """The limiter keys a delivery attempt draws from: its own, and the look-up's."""
+        return (self._key(action), *(("history",) if self._needs_lookup(action) else ()))
 
     @staticmethod
     def _needs_lookup(action: Action) -> bool:

@@ -48,9 +48,9 @@ SLACK_WORKSPACE: Mapping[str, Pace] = {
 }
 
 #: A 429 cuts the key's rate to this fraction of what it was.
-DECREASE = 0.85
+DECREASE = 0.9
 #: Each accepted call wins back this fraction of the gap between the rate and the ceiling.
-RECOVER = 0.07
+RECOVER = 0.05
 #: The rate never drops below this fraction of the ceiling (Retry-After still parks the key).
 MIN_FRACTION = 0.25
 #: Seconds without a 429 after which a key is back at its ceiling, burst included.
