@@ -44,7 +44,9 @@ SLACK_PACES: Mapping[str, Pace] = {
 }
 #: Workspace-wide buckets that every key of a class also draws from.
 SLACK_WORKSPACE: Mapping[str, Pace] = {
-    "chat": Pace(5.0, 10.0),  # 300 a minute: well under "several hundred", above 5 busy channels
+    # Slack publishes no number: 300 a minute is a cautious guess that still lets 5 channels
+    # post at their full 1 a second.
+    "chat": Pace(5.0, 10.0),
 }
 
 #: A 429 cuts the key's rate to this fraction of what it was.
