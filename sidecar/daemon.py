@@ -9,6 +9,7 @@ and the loop exit.
 
 from __future__ import annotations
 
+import contextlib
 import signal
 import threading
 import time
@@ -32,6 +33,7 @@ if TYPE_CHECKING:
 log = structlog.get_logger("sidecar.daemon")
 
 MAX_SLEEP = 2.0  # idle: the stat reconcile cadence; inotify wakes the loop at once
+PACING_EVERY = 5.0  # seconds between saves of the pace per key (for `status`), when it changed
 _PLAN_ORDER = {SlackThread: 0, AnomalyAlert: 1}
 
 
@@ -81,6 +83,8 @@ class Daemon:
         self.notifier = notifier or Notifier()
         self.stop_event = threading.Event()
         self._last_store_error: str | None = None
+        self._pacing_saved: dict[str, object] = {}
+        self._pacing_saved_at = float("-inf")
 
     def step(self) -> StepResult:
         result = StepResult()
@@ -88,6 +92,7 @@ class Daemon:
             result.ingested = self.ingestor.run_once()
             result.planned = plan_pending(self.store, self.config)
             result.delivered = self.deliverer.run_once().delivered
+            self.save_pacing()
             self._last_store_error = None
         except StoreError as exc:
             # A locked database or a full disk: nothing was committed for this step, the
@@ -96,6 +101,17 @@ class Daemon:
                 log.error("state database unavailable, retrying", error=str(exc))
             self._last_store_error = str(exc)
         return result
+
+    def save_pacing(self, *, force: bool = False) -> None:
+        """Every few seconds, if it changed: the deliverer's pace per key, for ``status``."""
+        now = time.monotonic()
+        if not force and now - self._pacing_saved_at < PACING_EVERY:
+            return
+        self._pacing_saved_at = now
+        pacing = {key: pace.as_dict() for key, pace in self.deliverer.pacing().items()}
+        if pacing != self._pacing_saved:
+            self.store.save_pacing(pacing)
+            self._pacing_saved = pacing
 
     def status_line(self) -> str:
         if self._last_store_error is not None:
@@ -132,5 +148,7 @@ class Daemon:
             wait = self.deliverer.next_ready_in()
             self.ingestor.tailer.wait(MAX_SLEEP if wait is None else min(MAX_SLEEP, wait))
         self.notifier.stopping()
+        with contextlib.suppress(StoreError):
+            self.save_pacing(force=True)
         log.info("stopped")
         return 0

@@ -5,7 +5,8 @@ crash, a timeout, a dropped connection, a 5xx) may already be in Slack: before p
 deliverer looks for it by the action id carried in the message metadata. Reactions are naturally
 idempotent (``already_reacted`` is success).
 
-Failures: a 429 parks that channel for Retry-After (other channels go on; nothing sleeps);
+Failures: a 429 parks that channel for Retry-After and slows its pace (other channels go on;
+nothing sleeps; see sidecar.ratelimit);
 5xx, timeouts and connection errors back off exponentially with jitter, retried until the
 action is ``max_age`` old; a revoked or invalid token halts delivery (nothing dropped, health
 reports it, the token is re-checked every few minutes); a refusal of one action (channel not
@@ -23,7 +24,7 @@ from dataclasses import dataclass, field
 import structlog
 
 from sidecar.planner import ADD_REACTION, POST_MESSAGE, POST_REPLY
-from sidecar.ratelimit import Limiter
+from sidecar.ratelimit import KeyPace, Limiter
 from sidecar.slack import (
     CHANNEL_ID,
     Ambiguous,
@@ -92,6 +93,11 @@ class Deliverer:
             self._deliver(action, stats)
         return stats
 
+    def pacing(self) -> dict[str, KeyPace]:
+        """Per limiter key (``chat:<channel>``, ``reactions``, ``files``, ...): the pace allowed
+        now, its ceiling and the 429s Slack answered since start (see :meth:`Limiter.pacing`)."""
+        return self.limiter.pacing()
+
     def next_ready_in(self) -> float | None:
         """Seconds until a pending action may go (for the main loop's sleep), None if idle.
 
@@ -101,7 +107,7 @@ class Deliverer:
             return self.auth_recheck
         now_mono, now = time.monotonic(), self._clock()
         waits = [
-            max(a.next_attempt_at - now, self.limiter.ready_at(self._key(a)) - now_mono, 0.0)
+            max(a.next_attempt_at - now, self.limiter.ready_at(*self._limits(a)) - now_mono, 0.0)
             for a in self.store.due_actions(now + 3600.0, limit=50)
             if self._target(a) is not None
         ]
@@ -119,7 +125,7 @@ class Deliverer:
             return  # its thread is not posted yet: it waits, no attempt counted
         channel, thread_ts = target
         key = self._key(action)
-        if not self.limiter.try_acquire(key):
+        if not self.limiter.try_acquire(*self._limits(action)):
             return
         try:
             posted = self._perform(action, channel, thread_ts)
@@ -146,6 +152,7 @@ class Deliverer:
                       error=str(exc))
             stats.failed += 1
         else:
+            self.limiter.accepted(key)
             self._done(action, posted)
             stats.delivered += 1
 
@@ -156,7 +163,7 @@ class Deliverer:
             self.gateway.react(channel, thread_ts, action.reaction,
                                metadata=action_metadata(action.id, action.event_id))
             return None
-        if action.state == INFLIGHT or action.attempts > 0:
+        if self._needs_lookup(action):
             found = self._find_earlier(action, channel, thread_ts)
             if found is not None:
                 return found
@@ -175,6 +182,17 @@ class Deliverer:
             self.store.reanchor_thread(key, posted.channel, posted.ts)
             log.warning("thread was gone, re-anchored", channel=posted.channel, reason=str(exc))
             return posted
+
+    def _limits(self, action: Action) -> tuple[str, ...]:
+        """The limiter keys a delivery attempt draws from: its own, and the look-up's."""
+        return (self._key(action), *(("history",) if self._needs_lookup(action) else ()))
+
+    @staticmethod
+    def _needs_lookup(action: Action) -> bool:
+        """A post that may already be in Slack (in flight: a crash, a timeout, a 5xx) looks for
+        itself first (conversations.history/.replies). A 429 or a refused token is no such
+        doubt: Slack did nothing, and the action went back to its earlier state."""
+        return action.action != ADD_REACTION and action.state == INFLIGHT
 
     def _find_earlier(self, action: Action, channel: str, thread_ts: str | None) -> Posted | None:
         channel_id = channel if CHANNEL_ID.match(channel) else self._channel_ids(channel)

@@ -443,6 +443,17 @@ class Store:
         rows = list(self.db.query("SELECT * FROM errors ORDER BY at DESC LIMIT 1"))
         return rows[0] if rows else None
 
+    def save_pacing(self, pacing: dict[str, Any]) -> None:
+        """The deliverer's pace per limiter key, for ``status`` (a separate process) to read."""
+        value = json.dumps({"at": time.time(), "keys": pacing}, sort_keys=True)
+        with self.transaction():
+            self.db["meta"].upsert({"key": "pacing", "value": value}, pk="key")
+
+    def pacing(self) -> dict[str, Any] | None:
+        """What :meth:`save_pacing` saved last: ``{"at": unix time, "keys": {...}}``, or None."""
+        rows = list(self.db.query("SELECT value FROM meta WHERE key = 'pacing'"))
+        return json.loads(rows[0]["value"]) if rows else None
+
     def counts(self) -> dict[str, Any]:
         q = self.db.execute
         by_state = dict(q("SELECT state, COUNT(*) FROM outbox GROUP BY state").fetchall())

@@ -12,7 +12,11 @@ Behaviours chosen where Slack's own behaviour is undocumented or uncertain:
   is ``invalid_thread_ts``.
 * Order of checks: outage, unknown method, scripted fault, auth, scope, rate limit, arguments.
   A rate-limit token is spent by every authenticated call (Slack counts requests, not successes);
-  a refused (429) call spends none.
+  a refused (429) call spends none, from any of its buckets.
+* Rate limits: ``chat.postMessage`` per channel (``post_rate``/``post_burst``: ``post_burst=2``
+  is Slack's short burst, ``1`` a strict limiter), ``reactions.add`` workspace-wide, and
+  ``method_limits`` (e.g. :data:`SLACK_TIERS`): a workspace-wide bucket per method on top.
+  ``Retry-After`` is the whole seconds until a token is back (at least 1).
 * ``reactions.add``, ``conversations.history`` and ``conversations.replies`` need the bot to be a
   member (``not_in_channel``); archived channels refuse posts and reactions (``is_archived``) but
   can still be read. ``chat.getPermalink`` and ``conversations.info`` need no membership.
@@ -77,6 +81,16 @@ DEFAULT_METHOD_SCOPES: Mapping[str, str] = {
     "conversations.history": "channels:history",
     "conversations.replies": "channels:history",
     "conversations.info": "channels:read",
+}
+
+#: Workspace-wide limits per method, as Slack's tiers (Tier 3: 50+ a minute; chat.postMessage
+#: has an unpublished workspace limit besides its per-channel one, taken here as 360 a minute):
+#: for ``method_limits``.
+SLACK_TIERS: Mapping[str, tuple[float, int]] = {
+    "chat.postMessage": (6.0, 12),
+    "reactions.add": (50 / 60, 5),
+    "conversations.history": (50 / 60, 5),
+    "conversations.replies": (50 / 60, 5),
 }
 
 FaultKind = Literal[
@@ -214,12 +228,16 @@ class _Bucket:
 
     def take(self, now: float) -> float:
         """Spend one token; return 0.0 on success, else the seconds until one is available."""
+        wait = self.wait(now)
+        if wait <= 0:
+            self.tokens -= 1.0
+        return wait
+
+    def wait(self, now: float) -> float:
+        """Refill up to ``now``; the seconds until a token is there (0.0: there is one)."""
         self.tokens = min(self.burst, self.tokens + max(0.0, now - self.stamp) * self.rate)
         self.stamp = now
-        if self.tokens >= 1.0:
-            self.tokens -= 1.0
-            return 0.0
-        return (1.0 - self.tokens) / self.rate
+        return 0.0 if self.tokens >= 1.0 else (1.0 - self.tokens) / self.rate
 
 
 def _json_reply(payload: JSON, status: int = 200, headers: dict[str, str] | None = None) -> _Reply:
@@ -395,6 +413,7 @@ class FakeSlack:
         *,
         reaction_rate: float | None = 20.0,
         reaction_burst: int = 50,
+        method_limits: Mapping[str, tuple[float, int]] | None = None,
         scopes: Iterable[str] | None = None,
         method_scopes: Mapping[str, str] | None = None,
         reply_ts_policy: Literal["parent", "error"] = "parent",
@@ -415,6 +434,7 @@ class FakeSlack:
         self._clock = clock
         self._post_limits = (post_rate, post_burst)
         self._reaction_limits = (reaction_rate, reaction_burst)
+        self._method_limits = dict(method_limits or {})
         self._validate_rates()
 
         # One re-entrant lock guards all state; the condition wakes wait_until() on each call.
@@ -601,7 +621,8 @@ class FakeSlack:
             self._buckets.clear()
 
     def _validate_rates(self) -> None:
-        for rate, burst in (self._post_limits, self._reaction_limits):
+        for rate, burst in (self._post_limits, self._reaction_limits,
+                            *self._method_limits.values()):
             if rate is not None and (rate <= 0 or burst < 1):
                 raise ValueError("rate must be > 0 and burst >= 1 (or rate=None)")
 
@@ -831,22 +852,24 @@ class FakeSlack:
         return None
 
     def _rate_limit(self, method: str, params: JSON) -> _Reply | None:
+        limits: list[tuple[tuple[str, str], float | None, int]] = []
+        channel = None
         if method == "chat.postMessage":
-            rate, burst = self._post_limits
             channel = self._resolve(_param_str(params, "channel"), names=True)
             key = (method, channel.id if channel else _param_str(params, "channel"))
+            limits.append((key, *self._post_limits))
         elif method == "reactions.add":
-            rate, burst = self._reaction_limits  # workspace-wide, like Slack's tier 3
             channel = self._resolve(_param_str(params, "channel"), names=False)
-            key = (method, "")
-        else:
-            return None
-        if rate is None:
-            return None
+            limits.append(((method, ""), *self._reaction_limits))  # workspace-wide (tier 3)
+        if method in self._method_limits:
+            limits.append(((method, "*workspace*"), *self._method_limits[method]))
         now = self._clock()
-        bucket = self._buckets.setdefault(key, _Bucket(rate, burst, now))
-        wait = bucket.take(now)
+        buckets = [self._buckets.setdefault(key, _Bucket(rate, burst, now))
+                   for key, rate, burst in limits if rate is not None]
+        wait = max((b.wait(now) for b in buckets), default=0.0)
         if wait <= 0:
+            for b in buckets:
+                b.tokens -= 1.0
             return None
         self._count_429(channel)
         return _ratelimited_reply(max(1, math.ceil(wait)))

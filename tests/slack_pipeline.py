@@ -51,7 +51,7 @@ def lifecycle(cls: type[Event], **kw: Any) -> Event:
 def deliverer_for(store: Store, config: Config, *, rate: float = 50.0, burst: float = 50.0,
                   timeout: float = 2.0, **kw: Any) -> Deliverer:
     gateway = WebGateway(config.token.reveal(), config.slack.base_url, timeout=timeout)
-    return Deliverer(store, gateway, limiter=Limiter(rate=rate, burst=burst),
+    return Deliverer(store, gateway, limiter=Limiter.uniform(rate, burst),
                      channel_ids=config.slack.channel_id_for, **kw)
 
 

@@ -96,3 +96,21 @@ def test_bench_daemon(monkeypatch: pytest.MonkeyPatch) -> None:
     assert figures["latency_stored"] == 5 and figures["latency_missed"] == 0
     assert 0 < figures["latency_p50_ms"] <= figures["latency_p99_ms"] <= figures["latency_max_ms"]
     assert figures["daemon_exit"] == 0
+
+
+def test_bench_storm(monkeypatch: pytest.MonkeyPatch) -> None:
+    figures = bench("bench_storm", monkeypatch, BENCH_STORM_CHANNELS="2",
+                    BENCH_STORM_PER_CHANNEL="3").run()
+    for variant in ("burst2", "strict"):
+        keys = ("seconds", "ratio_to_floor", "http_429", "http_429_seen_by_daemon",
+                "pace_per_channel", "ok")
+        has(figures, " ".join(f"{variant}_{k}" for k in keys))
+        assert figures[f"{variant}_posted"] == 6
+        assert figures[f"{variant}_lost"] == figures[f"{variant}_duplicated"] == 0
+        assert figures[f"{variant}_ratio_to_floor"] > 0
+        # The daemon counted every 429 Slack answered, and status showed it.
+        assert figures[f"{variant}_http_429_seen_by_daemon"] == figures[f"{variant}_http_429"]
+        assert sorted(figures[f"{variant}_pace_per_channel"]) == ["chat:#storm0", "chat:#storm1"]
+        assert figures[f"{variant}_daemon_exit"] == 0
+    # Slack grants no burst in the strict variant: each channel's burst of 2 met one 429.
+    assert figures["strict_http_429"] >= 2

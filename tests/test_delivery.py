@@ -28,6 +28,9 @@ from parsers.events import (
     TrainingDataViewed,
 )
 from sidecar.daemon import plan_pending
+from sidecar.deliver import Deliverer
+from sidecar.ratelimit import Limiter
+from sidecar.slack import WebGateway
 from sidecar.store import FAILED, Store
 
 
@@ -282,6 +285,59 @@ def test_pacing_keeps_to_the_channel_limit(tmp_path):
         drain(store, config, deliverer_for(store, config, rate=1.8, burst=2))
         assert len(fake.messages("#skyline")) == 8
         assert fake.ratelimited_count == 0
+
+
+def storm_setup(tmp_path, fake: FakeSlack, channels: int, per_channel: int):
+    """``per_channel`` alerts to each of ``channels`` channels (#c0, #c1, ...), all planned."""
+    names = [f"#c{i}" for i in range(channels)]
+    ids = {name: fake.add_channel(name) for name in names}
+    config = with_slack(make_config(tmp_path, fake.base_url),
+                        channels=tuple((f"ns{i}", (name,)) for i, name in enumerate(names)))
+    store = Store.open(config.state.path)
+    store.ingest([alert(metric=f"ns{i % channels}.m{i}.cpu", ts=TS + i,
+                        namespace=f"ns{i % channels}") for i in range(channels * per_channel)],
+                 None)
+    return config, store, ids
+
+
+def posted_once(fake: FakeSlack, total: int) -> bool:
+    ids = [m.metadata["event_payload"]["action_id"] for m in fake.all_messages()]
+    return len(ids) == len(set(ids)) == total
+
+
+def test_pacing_learns_from_a_strict_slack_and_everything_lands_once(tmp_path):
+    # Slack grants no burst here: the limiter's burst of 2 gets each channel one 429, after
+    # which that channel goes slower and with no burst; the pace then creeps back up.
+    with FakeSlack(post_rate=1.0, post_burst=1) as fake:
+        config, store, ids = storm_setup(tmp_path, fake, channels=3, per_channel=5)
+        gateway = WebGateway(config.token.reveal(), config.slack.base_url, timeout=5)
+        deliverer = Deliverer(store, gateway, limiter=Limiter())
+        drain(store, config, deliverer, timeout=60)
+        assert posted_once(fake, 15)
+        assert all(len(fake.messages(name)) == 5 for name in ids)
+        pacing = deliverer.pacing()
+        for name, cid in ids.items():
+            seen = fake.ratelimited_by_channel.get(cid, 0)
+            assert pacing[f"chat:{name}"].ratelimited == seen  # every 429 was counted
+            assert 1 <= seen <= 2  # learnt after the first: no 429 storm
+            assert pacing[f"chat:{name}"].rate < pacing[f"chat:{name}"].ceiling == 1.0
+        # A 429 is no doubt about whether Slack posted: no look-up before posting again.
+        assert fake.calls_to("conversations.history") == []
+        store.close()
+
+
+@pytest.mark.parametrize("workspace_bucket", [True, False])
+def test_many_channels_at_once_stay_under_the_workspace_limit(tmp_path, workspace_bucket):
+    limits = {"chat.postMessage": (5.0, 12)}  # the limiter's own: 5 a second, 10 at once
+    with FakeSlack(post_rate=1.0, post_burst=2, method_limits=limits) as fake:
+        config, store, _ = storm_setup(tmp_path, fake, channels=16, per_channel=1)
+        gateway = WebGateway(config.token.reveal(), config.slack.base_url, timeout=5)
+        limiter = Limiter() if workspace_bucket else Limiter.uniform(1.0, 2.0)
+        drain(store, config, Deliverer(store, gateway, limiter=limiter), timeout=60)
+        assert posted_once(fake, 16)
+        # 16 channels at once is 16 posts in a moment: over the workspace's burst of 12.
+        assert (fake.ratelimited_count == 0) is workspace_bucket
+        store.close()
 
 
 def test_ionospheres_own_request_for_the_page_is_not_a_view(setup):

@@ -390,6 +390,42 @@ def test_reactions_have_their_own_bucket() -> None:
         client.reactions_add(channel=cid, timestamp=ts[2], name="eyes")
 
 
+def test_strict_post_limit_allows_no_burst() -> None:
+    clock = ManualClock()
+    with FakeSlack(post_rate=1.0, post_burst=1, clock=clock) as fake:
+        cid = fake.add_channel("skyline")
+        client = client_for(fake)
+        client.chat_postMessage(channel=cid, text="one")
+        err = api_error(lambda: client.chat_postMessage(channel=cid, text="two"))
+        assert (err.response.status_code, err.response.headers["Retry-After"]) == (429, "1")
+        clock.advance(0.999)
+        api_error(lambda: client.chat_postMessage(channel=cid, text="two, a bit early"))
+        clock.advance(0.001)
+        client.chat_postMessage(channel=cid, text="two")
+        assert [m.text for m in fake.messages(cid)] == ["one", "two"]
+        assert fake.ratelimited_count == 2
+
+
+def test_method_limits_are_workspace_wide_on_top_of_the_channel_limit() -> None:
+    clock = ManualClock()
+    limits = {"chat.postMessage": (1.0, 3), "conversations.history": (0.5, 1)}
+    with FakeSlack(post_rate=1.0, post_burst=2, method_limits=limits, clock=clock) as fake:
+        cids = [fake.add_channel(f"c{i}") for i in range(4)]
+        client = client_for(fake)
+        for cid in cids[:3]:
+            client.chat_postMessage(channel=cid, text="within the workspace burst")
+        err = api_error(lambda: client.chat_postMessage(channel=cids[3], text="one too many"))
+        assert (err.response.status_code, err.response.headers["Retry-After"]) == (429, "1")
+        assert fake.ratelimited_by_channel == {cids[3]: 1}
+        clock.advance(1.0)
+        # The refused call spent nothing of its channel's burst: 2 there, 1 in the workspace.
+        client.chat_postMessage(channel=cids[3], text="now")
+        api_error(lambda: client.chat_postMessage(channel=cids[3], text="workspace empty"))
+        client.conversations_history(channel=cids[0])
+        err = api_error(lambda: client.conversations_history(channel=cids[0]))
+        assert err.response.headers["Retry-After"] == "2"
+
+
 # ---------------------------------------------------------------------- fault injection
 
 

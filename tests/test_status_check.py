@@ -55,6 +55,28 @@ def test_status_reports_lag_outbox_threads_and_last_error(tmp_path, fake_slack):
     assert "lag 600 B" in text.stdout and "threads: 3" in text.stdout
 
 
+def test_status_shows_the_pace_per_channel_and_the_429s(tmp_path, fake_slack):
+    config = make_config(tmp_path, fake_slack.base_url)
+    cfg_file = write_config(tmp_path, fake_slack.base_url, default_channel="#skyline")
+    store = Store.open(config.state.path)
+    out = cli("status", "--config", str(cfg_file))
+    assert "pace: no Slack calls yet" in out.stdout
+    fake_slack.inject("chat.postMessage", "ratelimited", times=2, retry_after=1)
+    store.ingest([alert(), alert(ts=1)], None)
+    deliverer = deliverer_for(store, config, rate=1.0, burst=2)
+    drain(store, config, deliverer)
+    # What the daemon saves every few seconds (Daemon.save_pacing).
+    store.save_pacing({k: p.as_dict() for k, p in deliverer.pacing().items()})
+    store.close()
+
+    data = json.loads(cli("status", "--config", str(cfg_file), "--format", "json").stdout)
+    pace = data["pacing"]["keys"]["chat:#skyline"]
+    assert pace["ratelimited"] == 2 and pace["ceiling"] == 1.0
+    assert 0 < pace["rate"] < 1.0
+    text = cli("status", "--config", str(cfg_file)).stdout
+    assert f"pace chat:#skyline: {pace['rate']:g}/s of 1/s, 2 x 429" in text
+
+
 def test_status_without_a_database_says_so(tmp_path):
     cfg_file = write_config(tmp_path, "http://127.0.0.1:9/api/")
     out = cli("status", "--config", str(cfg_file))

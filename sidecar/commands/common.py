@@ -56,7 +56,7 @@ def make_deliverer(config: Config, store: Store, *, dry_run: bool, fmt: str = "t
     channel_ids: Callable[[str], str | None] = slack.channel_id_for
     limiter = Limiter()
     if dry_run:
-        limiter = Limiter(rate=1e9, burst=1e9)  # printing needs no pacing
+        limiter = Limiter.unpaced()  # printing needs no pacing
         gateway: Any = PrintingGateway(store, out or sys.stdout, fmt=fmt)
         channel_ids = lambda name: slack.channel_id_for(name) or fake_channel_id(name)  # noqa: E731
     else:

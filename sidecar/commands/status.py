@@ -23,6 +23,7 @@ def collect(store: Store) -> dict[str, Any]:
         **counts,
         "oldest_pending_age_seconds": round(now - oldest, 1) if oldest else None,
         "last_error": store.last_error(),
+        "pacing": store.pacing(),
     }
 
 
@@ -31,7 +32,8 @@ def collect(store: Store) -> dict[str, Any]:
 @format_option
 def status(config_path: Path | None, fmt: str) -> None:
     """Show per file the offset and lag (bytes and seconds), the outbox depth and its oldest
-    pending action, the threads known and the last error.
+    pending action, the threads known, the last error, and the Slack pace per channel (and per
+    workspace-wide method bucket) with the 429s seen, as the running daemon last saved them.
 
     \b
     Example:
@@ -59,3 +61,18 @@ def status(config_path: Path | None, fmt: str) -> None:
                          if s not in ("pending", "inflight")))
     err = data["last_error"]
     click.echo("last error: " + (f"{err['scope']}: {err['message']}" if err else "none"))
+    for line in pacing_lines(data["pacing"], now=time.time()):
+        click.echo(line)
+
+
+def pacing_lines(pacing: dict[str, Any] | None, *, now: float) -> list[str]:
+    """``pace chat:#ops: 0.85/s of 1/s, 3 x 429, parked 1.0 s (saved 2 s ago)``, one per key."""
+    if not pacing or not pacing["keys"]:
+        return ["pace: no Slack calls yet"]
+    age = f"saved {max(0.0, now - pacing['at']):.0f} s ago"
+    lines = []
+    for key, p in sorted(pacing["keys"].items()):
+        parked = f", parked {p['parked_seconds']} s" if p["parked_seconds"] else ""
+        lines.append(f"pace {key}: {p['rate']:g}/s of {p['ceiling']:g}/s,"
+                     f" {p['ratelimited']} x 429{parked} ({age})")
+    return lines

@@ -39,7 +39,7 @@ def run() -> dict[str, object]:
                       for i in range(n)], None)
         plan_pending(store, config)
         gateway = WebGateway(config.token.reveal(), config.slack.base_url, timeout=10)
-        deliverer = Deliverer(store, gateway, limiter=Limiter(rate=1.0, burst=2.0))
+        deliverer = Deliverer(store, gateway, limiter=Limiter.uniform(1.0, 2.0))
         start = time.monotonic()
         while store.counts()["outbox_pending"]:
             deliverer.run_once()
