@@ -76,6 +76,9 @@ SLACK_ANOMALOUS = "alert_slack - anomalous metric :: alert: "
 # skyline/mirage/mirage.py:5860: 'smtp_trigger_alert :: alert: %s, ... context: %s'
 TRIGGER = "trigger_alert :: alert: "
 SMTP_TRIGGER = "smtp_trigger_alert :: alert: "
+# skyline/analyzer/analyzer.py:8179: a test alert is ``(metric, alerter, 10, {'test alert': True})``
+#   (alerters.py:1779-1790 reads alert[3]); a metric list never holds this text.
+TEST_ALERT = "{'test alert': True}"
 
 # -- bare lines ----------------------------------------------------------------------------
 # skyline/analyzer/analyzer.py:7778 (since v1.1): 'triggering alert :: %s %s via %s - matched by %s'
@@ -209,7 +212,10 @@ def parse_metric_item(text: str) -> MetricItem | None:
     lists = [tuple(x) for x in rest if isinstance(x, list | tuple) and all(
         isinstance(a, str) for a in x)]
     return MetricItem(
-        metric=items[1], timestamp=ts, value=as_float(items[0]), full_duration=full_duration,
+        # an int datapoint stays an int: Skyline's text shows str(value), '1' not '1.0'
+        metric=items[1], timestamp=ts,
+        value=items[0] if type(items[0]) is int else as_float(items[0]),
+        full_duration=full_duration,
         triggered=lists[0] if lists else (), run=lists[1] if len(lists) > 1 else (),
     )
 
@@ -388,6 +394,7 @@ class AlertRules(Rules):
             full_duration=item.full_duration,
             second_order_resolution_seconds=detail.second_order_resolution_seconds,
             context=detail.context or self._default_context,
+            test_alert=TEST_ALERT in body,
         )]
 
     def _tell(self, line: Line, item: MetricItem) -> _Told:
