@@ -82,6 +82,8 @@ class AnomalyAlert(Event):
     context: str | None = None
     #: Skyline's test alert: ``alert[3]`` is ``{'test alert': True}`` (analyzer.py:8179)
     test_alert: bool = False
+    #: a ``waterfall alerting on`` line for it came first (its Redis key lives 300 s)
+    waterfall: bool = False
 
     def identity(self) -> tuple[Any, ...]:
         # One anomaly seen through several lines (SLACK_ENABLED, trigger_alert, sent ... alert)

@@ -34,6 +34,7 @@ _ALERT_SELECT = (
     rb"|(?:smtp_)?trigger_alert :: alert: "
     rb"|sent \S+ alert: For "
     rb"|added Panorama slack_thread_ts Redis key - "
+    rb"|waterfall alerting on "
 )
 SELECTORS: dict[str, re.Pattern[bytes]] = {
     # + the analyzer's bare alert lines and their cancels (parsers/alerts.py)

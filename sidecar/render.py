@@ -220,11 +220,16 @@ def _window_link(alert: AnomalyAlert, opts: SkylineOptions, ts: int, graph_title
 
 def _analyzer_titles(alert: AnomalyAlert, opts: SkylineOptions) -> tuple[str, str]:
     """alerters.py:1933-1935 ``'*%s %s - ALERT* on %s at %s hours - %s'``, graph title
-    ``'%s %s - ALERT at %s hours - %s'`` (1929-1931); TEST (1958-1960)."""
+    ``'%s %s - ALERT at %s hours - %s'`` (1929-1931); WATERFALL (1954-1955); TEST
+    (1958-1960)."""
     main, heading = _titles(opts, alert.context or "Analyzer")
     hours, value = int(opts.full_duration / 3600), _value(alert.value)
     title = f"*{main} {heading} - ALERT* on {alert.metric} at {hours} hours - {value}"
     graph_title = f"{main} {heading} - ALERT at {hours} hours - {value}"
+    if alert.waterfall:
+        # every 'ALERT', and a literal %20 that quote() encodes again (section 9 item 7)
+        title = title.replace("ALERT", "WATERFALL ALERT")
+        graph_title = graph_title.replace("ALERT", "WATERFALL%20ALERT")
     if alert.test_alert:
         title, graph_title = f"*TEST* - {title}", f"TEST - {graph_title}"
     return title, graph_title
@@ -238,14 +243,20 @@ def _analyzer_text(alert: AnomalyAlert, opts: SkylineOptions, ts: int) -> str:
     when = slack_time_string(server_local(ts, server_zone(opts)))
     main = _titles(opts, "")[0]
     training = ionosphere_url(opts, alert.metric, ts, id_param="metric")
-    return (escape(title) + _graph_part(url) + _training_part(opts, training, when, main)
-            + _shard_suffix(opts))
+    if alert.waterfall and opts.ionosphere_enabled:
+        # alerters.py:2318-2324: no training data for Analyzer's waterfall alerts
+        which = "Analyzer waterfall" if main == "Skyline" else "waterfall"
+        part = f"\nNo training data is available for {which} alerts :: for anomaly at {when}"
+    else:
+        part = _training_part(opts, training, when, main)
+    return escape(title) + _graph_part(url) + part + _shard_suffix(opts)
 
 
 def _mirage_titles(alert: AnomalyAlert, opts: SkylineOptions) -> tuple[str, str, str]:
     """(title, graph title, colour). mirage_alerters.py:2040 ``'*%s %s* - %s at %s days - %s'``;
     level shift ``'*%s %s - Level shift* on %s at %s days - %s'`` (2047-2053); TEST
-    ``'*TEST* - %s - *TEST*'`` (2063-2065); SUSTAINED ``'*SUSTAINED* - %s'`` (2068-2070); graph
+    ``'*TEST* - %s - *TEST*'`` (2063-2065); SUSTAINED ``'*SUSTAINED* - %s'`` (2068-2070);
+    WATERFALL ``' (*WATERFALL*)'`` (2093-2094); graph
     title ``'%s %s - %s days - %s'`` (2035); red for mmzrmp and
     decreased_percent_with_increasing_pair (2125-2132)."""
     main, heading = _titles(opts, alert.context or "Mirage")
@@ -260,6 +271,8 @@ def _mirage_titles(alert: AnomalyAlert, opts: SkylineOptions) -> tuple[str, str,
         title, graph_title = f"*TEST* - {title} - *TEST*", f"TEST - {graph_title}"
     if "mmzrmp" in triggered:
         title, graph_title = f"*SUSTAINED* - {title}", f"SUSTAINED - {graph_title}"
+    if alert.waterfall:  # 2080-2094
+        title, graph_title = f"{title} (*WATERFALL*)", f"{graph_title} (WATERFALL)"
     red = "mmzrmp" in triggered or "decreased_percent_with_increasing_pair" in triggered
     return title, graph_title, "red" if red else "orange"
 

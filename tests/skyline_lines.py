@@ -620,3 +620,11 @@ def boundary_slack_anomalous(metric: str, algorithm: str) -> str:
     """boundary_alerters.py:712 (Skyline's Slack on only): 'alert_slack - anomalous metric ::
     metric: %s - %s'."""
     return "alert_slack - anomalous metric :: metric: %s - %s" % (metric, algorithm)
+
+
+def waterfall_alerting(app: str, metric: str, item: Sequence[Any] | None = None) -> str:
+    """analyzer.py:6935 'waterfall alerting on %s - %s' (base_name, the waterfall item
+    [metric, ts, value, added_at, panorama data]); mirage.py:4998 'waterfall alerting on %s'."""
+    if app == "mirage":
+        return "waterfall alerting on %s" % metric
+    return "waterfall alerting on %s - %s" % (metric, str(list(item or [])))

@@ -332,3 +332,30 @@ def test_boundary_v2_line_gets_v2_title() -> None:
     text = render.boundary_text(boundary(trigger=None, threshold=None), opts())
     assert text.startswith("*%s %s - ALERT* %s on %s at %s hours - %s" % (
         "Skyline", "Boundary", "GREATER_THAN", METRIC, 24, "87.5") + " :: <")
+
+
+def test_analyzer_waterfall_alert() -> None:
+    # alerters.py:1954-1955: replace('ALERT', 'WATERFALL ALERT') in the title, 'WATERFALL%20ALERT'
+    # in the graph title (quote() then encodes the %); :2320-2322 no training data line
+    text = render.alert_text(alert(waterfall=True), opts(), anomaly_timestamp=TS)
+    title = (ANALYZER_TITLE % ("Skyline", "Analyzer", METRIC, 24, "87.5")).replace(
+        "ALERT", "WATERFALL ALERT")
+    graph_title = (ANALYZER_GRAPH_TITLE % ("Skyline", "Analyzer", 24, "87.5")).replace(
+        "ALERT", "WATERFALL%20ALERT")
+    assert text.startswith(title + " :: <")
+    assert "&amp;title=" + quote(graph_title, safe="") + "&amp;" in text
+    assert "WATERFALL%2520ALERT" in text
+    assert text.endswith("|graphite image link>\nNo training data is available for Analyzer "
+                         "waterfall alerts :: for anomaly at " + slack_time(local(TS)))
+    custom = opts(custom_alert_opts=(("main_alert_title", "Acme"),))
+    assert "\nNo training data is available for waterfall alerts :: for anomaly at " in (
+        render.alert_text(alert(waterfall=True), custom, anomaly_timestamp=TS))
+
+
+def test_mirage_waterfall_alert_keeps_its_training_link() -> None:
+    # mirage_alerters.py:2093-2094: slack_title + ' (*WATERFALL*)', graph title + ' (WATERFALL)'
+    a = alert("mirage", waterfall=True)
+    title = MIRAGE_TITLE % ("Skyline", "Mirage", METRIC, 7, "87.5") + " (*WATERFALL*)"
+    graph_title = MIRAGE_GRAPH_TITLE % ("Skyline", "Mirage", 7, "87.5") + " (WATERFALL)"
+    assert render.alert_text(a, opts(), anomaly_timestamp=TS) == mirage_expected(
+        a, title, graph_title)

@@ -248,6 +248,13 @@ def analyzer_log(v: str) -> Log:
         log.tick()
         at = log.add(A_RUN, L.slack_disabled(alert("slack"), metric(math.nan, m4, ts1)))
         log.expect(AnomalyAlert, at, **fields(None, m4, ts1, "slack"))
+    if n >= 3:  # a waterfall alert (v3+, analyzer.py:6935): Mirage did not check it in time
+        log.tick()
+        log.add(A_RUN, L.waterfall_alerting("analyzer", m3, [
+            m3, ts1, v3, ts1 + 5, [m3, v3, ts1 - 86400, ts1, L.ALGORITHMS_RUN, L.TRIGGERED,
+                                   "analyzer", "analyzer", "skyline-1", ts1 + 5]]))
+        at = log.add(A_RUN, L.slack_disabled(alert("slack"), metric(v3, m3, ts1)))
+        log.expect(AnomalyAlert, at, waterfall=True, **fields(v3, m3, ts1, "slack"))
     log.tick()
     if n >= 2:
         log.add(A_RUN, L.alerts_checked())
