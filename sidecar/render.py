@@ -147,12 +147,16 @@ def ionosphere_url(opts: SkylineOptions, metric: str, anomaly_timestamp: int,
     return f"{base}&metric={_q(metric)}"
 
 
+def _main_title(opts: SkylineOptions) -> str:
+    return dict(opts.custom_alert_opts).get("main_alert_title", "Skyline")
+
+
 def _titles(opts: SkylineOptions, context: str) -> tuple[str, str]:
     """(main_alert_title, the app's heading) from CUSTOM_ALERT_OPTS. Test alerts' lowercase
     contexts are no key: they print as they are (section 1.1)."""
-    custom = dict(opts.custom_alert_opts)
     key = _HEADINGS.get(context)
-    return custom.get("main_alert_title", "Skyline"), custom.get(key, context) if key else context
+    heading = dict(opts.custom_alert_opts).get(key, context) if key else context
+    return _main_title(opts), heading
 
 
 def _value(value: float | None) -> str:
@@ -241,7 +245,7 @@ def _analyzer_text(alert: AnomalyAlert, opts: SkylineOptions, ts: int) -> str:
     # a labelled metric's link is the string 'None' (alerters.py:2010-2011)
     url = "None" if labelled else _window_link(alert, opts, ts, graph_title, "orange")
     when = slack_time_string(server_local(ts, server_zone(opts)))
-    main = _titles(opts, "")[0]
+    main = _main_title(opts)
     training = ionosphere_url(opts, alert.metric, ts, id_param="metric")
     if alert.waterfall and opts.ionosphere_enabled:
         # alerters.py:2318-2324: no training data for Analyzer's waterfall alerts
@@ -282,7 +286,7 @@ def _mirage_text(alert: AnomalyAlert, opts: SkylineOptions, ts: int) -> str:
     labelled = alert.metric.startswith(LABELLED_PREFIX)
     url = "None" if labelled else _window_link(alert, opts, ts, graph_title, colour)
     when = slack_time_string(server_local(ts, server_zone(opts)))
-    main = _titles(opts, "")[0]
+    main = _main_title(opts)
     training = ionosphere_url(opts, alert.metric, ts, id_param="metric_id")
     text = escape(title) + _graph_part(url) + _training_part(opts, training, when, main)
     if opts.ionosphere_enabled and training:
@@ -304,12 +308,11 @@ def _boundary_titles(alert: BoundaryAlert, opts: SkylineOptions) -> tuple[str, s
     title ``'%s %s - ALERT %s %s %s times - %s'`` (830-832); TEST for algorithm 'testing'
     (838-840). v1/v2 lines carry no trigger and threshold: v2.0.0's
     ``'*%s %s - ALERT* %s on %s at %s hours - %s'`` (v2.0.0:boundary_alerters.py:594)."""
-    custom = dict(opts.custom_alert_opts)
-    main = custom.get("main_alert_title", "Skyline")
-    heading = custom.get("boundary_alert_heading", "Boundary")
+    main = _main_title(opts)
+    heading = dict(opts.custom_alert_opts).get("boundary_alert_heading", "Boundary")
     algo = alert.algorithm.upper()
     if alert.trigger is None or alert.threshold is None:
-        hours = int(boundary_hours(opts))
+        hours = boundary_hours(opts)  # str(): 24.0 from FULL_DURATION / 60 / 60
         title = (f"*{main} {heading} - ALERT* {algo} on {alert.metric} at {hours} hours"
                  f" - {alert.value}")
         graph_title = f"{main} {heading} - ALERT {algo} at {hours} hours - {alert.metric}"

@@ -329,9 +329,14 @@ def test_boundary_test_alert_and_custom_heading() -> None:
 
 def test_boundary_v2_line_gets_v2_title() -> None:
     # v2.0.0:boundary/boundary_alerters.py:594 '*%s %s - ALERT* %s on %s at %s hours - %s'
+    # with graphite_previous_hours = full_duration_in_hours = FULL_DURATION / 60 / 60 (24.0)
     text = render.boundary_text(boundary(trigger=None, threshold=None), opts())
     assert text.startswith("*%s %s - ALERT* %s on %s at %s hours - %s" % (
-        "Skyline", "Boundary", "GREATER_THAN", METRIC, 24, "87.5") + " :: <")
+        "Skyline", "Boundary", "GREATER_THAN", METRIC, 86400 / 60 / 60, "87.5") + " :: <")
+    text = render.boundary_text(boundary(trigger=None, threshold=None),
+                                opts(boundary_graphite_previous_hours=7))
+    assert text.startswith("*%s %s - ALERT* %s on %s at %s hours - %s" % (
+        "Skyline", "Boundary", "GREATER_THAN", METRIC, 7, "87.5") + " :: <")
 
 
 def test_analyzer_waterfall_alert() -> None:
