@@ -77,7 +77,7 @@ SLACK_ANOMALOUS = "alert_slack - anomalous metric :: alert: "
 # skyline/mirage/mirage.py:5860: 'smtp_trigger_alert :: alert: %s, ... context: %s'
 TRIGGER = "trigger_alert :: alert: "
 SMTP_TRIGGER = "smtp_trigger_alert :: alert: "
-# skyline/analyzer/analyzer.py:8179: a test alert is ``(metric, alerter, 10, {'test alert': True})``
+# skyline/analyzer/analyzer.py:8175: a test alert is ``(metric, alerter, 10, {'test alert': True})``
 #   (alerters.py:1779-1790 reads alert[3]); a metric list never holds this text.
 TEST_ALERT = "{'test alert': True}"
 

@@ -80,7 +80,7 @@ class AnomalyAlert(Event):
     second_order_resolution_seconds: int | None = None
     #: Analyzer / Mirage / Ionosphere / Vortex
     context: str | None = None
-    #: Skyline's test alert: ``alert[3]`` is ``{'test alert': True}`` (analyzer.py:8179)
+    #: Skyline's test alert: ``alert[3]`` is ``{'test alert': True}`` (analyzer.py:8175)
     test_alert: bool = False
     #: a ``waterfall alerting on`` line for it came first (its Redis key lives 300 s)
     waterfall: bool = False

@@ -213,7 +213,7 @@ def test_without_skyline_url_or_graphite_the_parts_are_left_out() -> None:
 
 
 def test_analyzer_test_alert_from_its_log_line() -> None:
-    # analyzer.py:8179: alert = (metric_name, test_alerter, 10, {'test alert': True}),
+    # analyzer.py:8175: alert = (metric_name, test_alerter, 10, {'test alert': True}),
     # metric = (1, metric_name, int(time()))
     line = L.line(LOGGED, 12345, L.slack_anomalous(
         (METRIC, "slack", 10, {"test alert": True}), (1, METRIC, TS)))
