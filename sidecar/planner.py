@@ -14,10 +14,9 @@ from __future__ import annotations
 
 import hashlib
 import re
-import time
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime, timedelta, tzinfo
 from typing import Protocol
 
 from parsers.events import (
@@ -60,11 +59,12 @@ class Plan:
     note: str = ""
 
 
-def alert_key(alert: AnomalyAlert) -> tuple[str, int]:
-    """The thread key. v1 lines carry no anomaly timestamp: the prefix time stands in."""
+def alert_key(alert: AnomalyAlert, zone: tzinfo | None = None) -> tuple[str, int]:
+    """The thread key. v1 lines carry no anomaly timestamp: the prefix time (Skyline's server
+    local time, in ``zone``; None: this host's) stands in."""
     if alert.anomaly_timestamp is not None:
         return alert.metric, int(alert.anomaly_timestamp)
-    return alert.metric, int(time.mktime(alert.logged_at.timetuple()))
+    return alert.metric, int(render.server_epoch(alert.logged_at, zone))
 
 
 def route(alert: AnomalyAlert, config: Config) -> tuple[str, ...]:
@@ -122,7 +122,7 @@ def plan_event(
 def _plan_alert(alert: AnomalyAlert, known: Knowledge, config: Config, final: bool = False) -> Plan:
     if alert.alerter not in config.slack.alerters:
         return Plan(note=f"{alert.alerter} alerts are not posted (alerters)")
-    key = alert_key(alert)
+    key = alert_key(alert, render.server_zone(config.skyline))
     if known.thread(*key) is not None:
         return Plan(note="alert already has a thread")
     channels = route(alert, config)

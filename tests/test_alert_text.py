@@ -20,6 +20,7 @@ import skyline_lines as L
 from parsers import AnomalyAlert, BoundaryAlert, LogParser
 from sidecar import render
 from sidecar.config import DEFAULT_GRAPH_SETTINGS, SkylineOptions
+from sidecar.planner import alert_key
 
 # analyzer/alerters.py:1933-1935, :1929-1931 (graph title)
 ANALYZER_TITLE = "*%s %s - ALERT* on %s at %s hours - %s"
@@ -364,3 +365,12 @@ def test_mirage_waterfall_alert_keeps_its_training_link() -> None:
     graph_title = MIRAGE_GRAPH_TITLE % ("Skyline", "Mirage", 7, "87.5") + " (WATERFALL)"
     assert render.alert_text(a, opts(), anomaly_timestamp=TS) == mirage_expected(
         a, title, graph_title)
+
+
+def test_an_alert_without_timestamp_is_about_its_lines_server_local_time() -> None:
+    # v1 lines carry no anomaly timestamp: the prefix time (server-local) stands in
+    a = alert(anomaly_timestamp=None)
+    ts = alert_key(a, ZoneInfo("America/New_York"))[1]
+    assert ts == int(LOGGED.replace(tzinfo=ZoneInfo("America/New_York")).timestamp())
+    text = render.alert_text(a, opts(timezone="America/New_York"), anomaly_timestamp=ts)
+    assert text.endswith("for anomaly at " + render.c_time(LOGGED) + " GMT")
