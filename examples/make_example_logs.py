@@ -15,6 +15,8 @@ not-anomalous and not-alerting lines, tracebacks, smtp alerts):
   - Mirage, ``stats.web01.cpu.user`` at 13:10:00 (ALERTS namespace ``stats.web``),
   - Analyzer, ``stats.db01.disk.used`` at 13:15:00 (``stats.db``),
   - Mirage, ``stats.cache01.evictions`` at 13:41:00 (``stats``);
+* a Boundary alert, ``stats.web02.requests`` greater_than 1000 3 times at 13:25:07
+  (BOUNDARY_SLACK_OPTS channels), and one of a metric muted with mute_alerts_on, not posted;
 * the whole features-profile lifecycle of the first one: training data viewed (webapp, 13:12),
   features profile 1234 created with learn (webapp, 13:15), learnt as 1240 (ionosphere learn,
   14:16), 1240 validated (webapp, 14:20), the metric's remaining unvalidated profiles validated
@@ -38,7 +40,7 @@ if str(TESTS) not in sys.path:
 
 import skyline_lines as L  # noqa: E402
 
-APPS = ("analyzer", "mirage", "webapp", "ionosphere")
+APPS = ("analyzer", "mirage", "webapp", "ionosphere", "boundary")
 SKYLINE_URL = "https://skyline.example.com"
 SECONDS = 604800  # Mirage's SECOND_ORDER_RESOLUTION_HOURS = 168
 LEARN_DAYS = 30
@@ -51,6 +53,7 @@ A_RUN, A_SPIN, A_SMTP, A_MANAGER = 12345, 12399, 12410, 12366
 M_RUN, M_SPIN, M_SMTP = 23456, 23499, 23510
 W_MASTER, W_ONE, W_TWO, W_FEATURES = 3120440, 3120441, 3120442, 3120502
 I_MAIN, I_SPIN, I_LEARN = 2230011, 2230150, 2240915
+B_RUN = 1950001
 BASH = 31337
 
 # The alert whose lifecycle the logs tell: metric, anomaly timestamp, metric id, fp ids.
@@ -60,6 +63,9 @@ WEB01_ID = 271
 FP_HUMAN, FP_LEARNT = 1234, 1240
 DB01, DB01_TS = "stats.db01.disk.used", 1795698900  # 13:15:00
 CACHE01, CACHE01_TS = "stats.cache01.evictions", 1795700460  # 13:41:00
+# Boundary (BOUNDARY_METRICS alerters 'smtp|slack'): an alert at 13:25:07, a muted metric
+WEB02_REQ, WEB02_REQ_VALUE = "stats.web02.requests", 1250.0
+MUTED_METRIC = "stats.web03.requests"
 
 # settings.ALERTS, as get_external_alert_configs numbers them: (namespace, alerter) -> id.
 # 'stats.web' and 'stats' have SECOND_ORDER_RESOLUTION_HOURS = 168 (Mirage alerts), 'stats.db'
@@ -503,11 +509,41 @@ def ionosphere_log() -> Log:
     return log
 
 
+def boundary_alert(metric: str, value: float, algorithm: str, trigger: int, threshold: int,
+                   *, muted: bool = False, run: int = B_RUN) -> Iterator[Msg]:
+    """Boundary alerts through 'smtp|slack' with Skyline's Slack off: alert_slack logs nothing,
+    boundary.py logs 'alert sent' after each alerter (boundary.py:2276-2278). A muted metric's
+    smtp alerter says so first (boundary_alerters.py:485)."""
+    if muted:
+        yield run, L.boundary_muted("smtp", metric)
+    for alerter in ("smtp", "slack"):
+        yield run, L.boundary_alert_sent("v5", metric, value, alerter, algorithm, trigger,
+                                         threshold)
+    yield run, L.boundary_alert_sent("v5", metric, value, "syslog", algorithm, trigger, threshold)
+
+
+def boundary_log() -> Log:
+    log = Log()
+    log.restarted("boundary")
+    log.add(B_RUN, "starting boundary run")
+    log.at("13:24:07")
+    log.add(B_RUN, L.boundary_alert_paused("slack", "stats.web01.requests", 1795702200))
+    log.at("13:25:07")
+    log.extend(boundary_alert(WEB02_REQ, WEB02_REQ_VALUE, "greater_than", 1000, 3))
+    log.tick(2)
+    log.add(B_RUN, L.boundary_last_alert_exists("slack", WEB02_REQ, "greater_than"))
+    log.at("13:31:44")
+    log.extend(boundary_alert(MUTED_METRIC, 3.0, "less_than", 5, 3, muted=True))
+    log.add(B_RUN, L.seconds_to_run(0.87))  # a run summary line: no event
+    return log
+
+
 BUILDERS = {
     "analyzer": analyzer_log,
     "mirage": mirage_log,
     "webapp": webapp_log,
     "ionosphere": ionosphere_log,
+    "boundary": boundary_log,
 }
 
 

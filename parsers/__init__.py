@@ -4,6 +4,7 @@ from parsers.common import MAX_PIDS, ParseStats
 from parsers.events import (
     EVENT_TYPES,
     AnomalyAlert,
+    BoundaryAlert,
     Event,
     FeaturesProfileCreated,
     FeaturesProfileDisabled,
@@ -24,6 +25,7 @@ __all__ = [
     "MAX_PIDS",
     "SELECTORS",
     "AnomalyAlert",
+    "BoundaryAlert",
     "Event",
     "FeaturesProfileCreated",
     "FeaturesProfileDisabled",

@@ -36,6 +36,7 @@ import re
 from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import timedelta
 from typing import Any
 
 from parsers.common import (
@@ -76,6 +77,9 @@ SLACK_ANOMALOUS = "alert_slack - anomalous metric :: alert: "
 # skyline/mirage/mirage.py:5860: 'smtp_trigger_alert :: alert: %s, ... context: %s'
 TRIGGER = "trigger_alert :: alert: "
 SMTP_TRIGGER = "smtp_trigger_alert :: alert: "
+# skyline/analyzer/analyzer.py:8175: a test alert is ``(metric, alerter, 10, {'test alert': True})``
+#   (alerters.py:1779-1790 reads alert[3]); a metric list never holds this text.
+TEST_ALERT = "{'test alert': True}"
 
 # -- bare lines ----------------------------------------------------------------------------
 # skyline/analyzer/analyzer.py:7778 (since v1.1): 'triggering alert :: %s %s via %s - matched by %s'
@@ -101,6 +105,16 @@ ALERT_PAUSED = re.compile(r"alert_paused for (\S+) (\S+) until ")
 #   logged after the alerter returned; 'negate alert sent: For %s' (mirage.py:6266) does not
 #   start with 'sent '.
 SENT = re.compile(r"sent (\S+) alert: For (\S+)$")
+
+# -- waterfall alerts ----------------------------------------------------------------------
+# skyline/analyzer/analyzer.py:6935 'waterfall alerting on %s - %s' (base_name, the waterfall
+#   item [metric, ts, value, ...]), then setex('analyzer.waterfall.alert.<ts>.<base_name>', 300)
+#   (:6936-6938), which alert_slack reads (alerters.py:1944-1955);
+# skyline/mirage/mirage.py:4998 'waterfall alerting on %s' (base_name), key
+#   'mirage.waterfall.alert.<ts>.<base_name>' for 300 s (:4999-5001, mirage_alerters.py:2080).
+#   'waterfall alerting for mirage metric check - ...' lines are not these.
+WATERFALL = re.compile(r"waterfall alerting on (\S+)(?: - \[\S+, (\d+),)?")
+WATERFALL_KEY_AGE = timedelta(seconds=300)
 
 # -- Skyline's own Slack thread ------------------------------------------------------------
 # skyline/analyzer/alerters.py:2631, skyline/mirage/mirage_alerters.py:2921 (v1.2.16+):
@@ -209,7 +223,10 @@ def parse_metric_item(text: str) -> MetricItem | None:
     lists = [tuple(x) for x in rest if isinstance(x, list | tuple) and all(
         isinstance(a, str) for a in x)]
     return MetricItem(
-        metric=items[1], timestamp=ts, value=as_float(items[0]), full_duration=full_duration,
+        # an int datapoint stays an int: Skyline's text shows str(value), '1' not '1.0'
+        metric=items[1], timestamp=ts,
+        value=items[0] if type(items[0]) is int else as_float(items[0]),
+        full_duration=full_duration,
         triggered=lists[0] if lists else (), run=lists[1] if len(lists) > 1 else (),
     )
 
@@ -291,7 +308,10 @@ class AlertRules(Rules):
         self._queue: AgeQueue[_Pending] = AgeQueue()
         #: detail lines whose alert is still being sent: (pid, what they told)
         self._told: AgeQueue[tuple[int, _Told]] = AgeQueue()
-        self._sweeps = Sweeps(self._queue, self._told)
+        #: (metric, anomaly timestamp or None) of waterfall lines, held while their key lives
+        self._waterfalls: AgeQueue[tuple[str, int | None]] = AgeQueue(WATERFALL_KEY_AGE)
+        self._waterfall_keys: dict[tuple[str, int | None], int] = {}
+        self._sweeps = Sweeps(self._queue, self._told, self._waterfalls)
         self._released: list[Event] = []
         self._mirage = ctx.app == "mirage"
         self._default_context = DEFAULT_CONTEXT.get(ctx.app, ctx.app.capitalize())
@@ -304,6 +324,7 @@ class AlertRules(Rules):
             "alert_paused": self._paused,
             "sent": self._sent,
             "added": self._thread,
+            "waterfall": self._waterfall,
         }
 
     # -- Rules -------------------------------------------------------------------------------
@@ -315,6 +336,8 @@ class AlertRules(Rules):
                 out.append(self._alert_event(p))
             for pid, told in self._told.expired(line.at):
                 self._untell(pid, told)
+            for key in self._waterfalls.expired(line.at):
+                self._waterfall_keys.pop(key, None)
         msg = line.message
         rule = self._by_word.get(msg.split(" ", 1)[0])  # every rule's line starts its own way
         if rule is not None:
@@ -331,7 +354,7 @@ class AlertRules(Rules):
         return out
 
     def held_from(self) -> Record | None:
-        return earliest(self._queue, self._told)
+        return earliest(self._queue, self._told, self._waterfalls)
 
     def tracked_pids(self) -> int:
         return len(self._pids)
@@ -388,7 +411,18 @@ class AlertRules(Rules):
             full_duration=item.full_duration,
             second_order_resolution_seconds=detail.second_order_resolution_seconds,
             context=detail.context or self._default_context,
+            test_alert=TEST_ALERT in body,
+            waterfall=bool(self._waterfall_keys) and (
+                (item.metric, item.timestamp) in self._waterfall_keys
+                or (item.metric, None) in self._waterfall_keys),
         )]
+
+    def _waterfall(self, line: Line, msg: str) -> list[Event]:
+        if m := WATERFALL.match(msg):
+            key = (m.group(1), as_int(m.group(2)) if m.group(2) else None)
+            self._waterfalls.discard(self._waterfall_keys.pop(key, 0))
+            self._waterfall_keys[key] = self._waterfalls.add(line, key)
+        return []
 
     def _tell(self, line: Line, item: MetricItem) -> _Told:
         told = _Told(item.metric, item.timestamp)

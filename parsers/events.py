@@ -80,6 +80,10 @@ class AnomalyAlert(Event):
     second_order_resolution_seconds: int | None = None
     #: Analyzer / Mirage / Ionosphere / Vortex
     context: str | None = None
+    #: Skyline's test alert: ``alert[3]`` is ``{'test alert': True}`` (analyzer.py:8175)
+    test_alert: bool = False
+    #: a ``waterfall alerting on`` line for it came first (its Redis key lives 300 s)
+    waterfall: bool = False
 
     def identity(self) -> tuple[Any, ...]:
         # One anomaly seen through several lines (SLACK_ENABLED, trigger_alert, sent ... alert)
@@ -87,6 +91,29 @@ class AnomalyAlert(Event):
         if self.anomaly_timestamp is None:
             return (self.kind, self.metric, self.alerter, self.app, str(self.logged_at), self.pid)
         return (self.kind, self.metric, self.anomaly_timestamp, self.alerter)
+
+
+@dataclass(frozen=True, kw_only=True)
+class BoundaryAlert(Event):
+    """Boundary alerted on a metric through one alerter (boundary.log, ``alert sent ::``).
+
+    Boundary's alert is about the time it was sent (its graph ends then): there is no anomaly
+    timestamp. The values keep the text Skyline logged (``str(datapoint)``), as its title shows
+    them. Every line is its own alert: the default identity (the line itself).
+    """
+
+    kind: ClassVar[str] = "boundary_alert"
+    metric: str
+    alerter: str
+    value: str
+    algorithm: str
+    #: the metric's trigger value and alert threshold; None on v1/v2 lines, which omit them
+    trigger: str | None = None
+    threshold: str | None = None
+    #: an ``alert_smtp``/``alert_slack - <metric> is muted`` line came first: Skyline did not post
+    muted: bool = False
+    #: ``test alert to <alerter> for <metric>`` (boundary.py:1682): algorithm 'testing'
+    test_alert: bool = False
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -209,6 +236,7 @@ EVENT_TYPES: dict[str, type[Event]] = {
     cls.kind: cls
     for cls in (
         AnomalyAlert,
+        BoundaryAlert,
         SlackThread,
         TrainingDataViewed,
         FeaturesProfileCreated,

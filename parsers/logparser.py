@@ -16,13 +16,14 @@ import re
 from pathlib import PurePath
 
 from parsers.alerts import AlertRules
+from parsers.boundary import BoundaryRules
 from parsers.common import Ctx, Line, ParseStats, PrefixTimes, RecentIds, Rules
 from parsers.events import Event
 from parsers.framing import Framer, Record
 from parsers.ionosphere import IonosphereRules
 from parsers.webapp import WebappRules
 
-APPS = ("analyzer", "mirage", "webapp", "ionosphere")
+APPS = ("analyzer", "mirage", "webapp", "ionosphere", "boundary")
 
 # analyzer.log and mirage.log share the alerters (alerters.py / mirage_alerters.py) and most
 # alert lines; the keywords of parsers/alerts.py:
@@ -33,6 +34,7 @@ _ALERT_SELECT = (
     rb"|(?:smtp_)?trigger_alert :: alert: "
     rb"|sent \S+ alert: For "
     rb"|added Panorama slack_thread_ts Redis key - "
+    rb"|waterfall alerting on "
 )
 SELECTORS: dict[str, re.Pattern[bytes]] = {
     # + the analyzer's bare alert lines and their cancels (parsers/alerts.py)
@@ -65,6 +67,10 @@ SELECTORS: dict[str, re.Pattern[bytes]] = {
         rb" :: (?:learn :: (?:processing |training_data URL - |[^:\n]+ :: new generation )"
         rb"|create_features_profile :: determined the anomaly metric_timestamp as - )"
     ),
+    # the keywords of parsers/boundary.py
+    "boundary": re.compile(
+        rb" :: (?:alert sent :: |test alert to |alert_(?:smtp|slack) - \S+ is muted, not alerting)"
+    ),
 }
 
 #: webapp.log of v3+ (requests log their URL before their arguments, webapp.py:7955): the
@@ -82,11 +88,12 @@ _RULES: dict[str, type[Rules]] = {
     "mirage": AlertRules,
     "webapp": WebappRules,
     "ionosphere": IonosphereRules,
+    "boundary": BoundaryRules,
 }
 
 # analyzer.log, mirage.log.2026-11-25 (midnight rotation), analyzer.log.2026-11-25.gz,
 # webapp.log.last / .new (bin/<app>.d log management)
-_LOG_NAME = re.compile(r"(analyzer|mirage|webapp|ionosphere)\.log(?:\..+)?")
+_LOG_NAME = re.compile(r"(analyzer|mirage|webapp|ionosphere|boundary)\.log(?:\..+)?")
 
 
 def app_from_path(path: str) -> str | None:

@@ -21,6 +21,7 @@ from dataclasses import dataclass, field, fields
 from difflib import get_close_matches
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from sidecar.skyline_settings import SettingsError, read_settings
 
@@ -40,6 +41,10 @@ TOKEN_ENV = "SLACK_BOT_TOKEN"
 CREDENTIAL_NAME = "slack-token"
 DEFAULT_LOG_DIR = Path("/var/log/skyline")
 DEFAULT_STATE_PATH = Path("/var/lib/skyline-slack-sidecar/state.sqlite")
+#: settings.py:176
+DEFAULT_GRAPH_SETTINGS = "&width=588&height=308&bgcolor=000000&fontBold=true&fgcolor=C0C0C0"
+#: boundary.log is read for Boundary's alerts (boundary.py:2276-2278)
+DEFAULT_APPS = ("analyzer", "mirage", "webapp", "ionosphere", "boundary")
 
 _CHANNEL_ID = re.compile(r"^[CGD][A-Z0-9]{8,}$")
 _APP_NAME = re.compile(r"^[A-Za-z0-9_-]+$")
@@ -89,7 +94,7 @@ class Secret:
 @dataclass(frozen=True)
 class SkylineOptions:
     log_dir: Path = DEFAULT_LOG_DIR
-    apps: tuple[str, ...] = ("analyzer", "mirage", "webapp", "ionosphere")
+    apps: tuple[str, ...] = DEFAULT_APPS
     #: SKYLINE_URL, for training-data links.
     url: str | None = None
     #: e.g. "http://graphite.example.com:80"; from GRAPHITE_PROTOCOL/HOST/PORT when not given.
@@ -97,6 +102,23 @@ class SkylineOptions:
     settings_py: Path | None = None
     #: (namespace pattern, alerter) from settings.ALERTS, in order.
     alerts: tuple[tuple[str, str], ...] = ()
+    #: GRAPHITE_RENDER_URI and GRAPHITE_GRAPH_SETTINGS, for the graph link of an alert.
+    graphite_render_uri: str = "render"
+    graphite_graph_settings: str = DEFAULT_GRAPH_SETTINGS
+    #: FULL_DURATION in seconds: Analyzer's "at <h> hours" and its graph's period.
+    full_duration: int = 86400
+    #: IONOSPHERE_ENABLED: alerts carry the training data link (else "For anomaly at").
+    ionosphere_enabled: bool = True
+    #: CUSTOM_ALERT_OPTS: main_alert_title, <app>_alert_heading, ionosphere_link_path.
+    custom_alert_opts: tuple[tuple[str, str], ...] = ()
+    #: HORIZON_SHARDS (host -> shard) and the Skyline host's name, for the shard suffix.
+    horizon_shards: tuple[tuple[str, int], ...] = ()
+    hostname: str | None = None
+    #: BOUNDARY_SMTP_OPTS['graphite_previous_hours']: Boundary's graph period (else FULL_DURATION).
+    boundary_graphite_previous_hours: int | None = None
+    #: The IANA zone Skyline's server runs in: its alert times and Graphite from/until are
+    #: server-local. None: this host's local time (the sidecar runs beside Skyline).
+    timezone: str | None = None
 
 
 @dataclass(frozen=True)
@@ -109,6 +131,8 @@ class SlackOptions:
     channels: tuple[tuple[str, tuple[str, ...]], ...] = ()
     #: channel name -> channel id.
     channel_ids: tuple[tuple[str, str], ...] = ()
+    #: BOUNDARY_SLACK_OPTS['channels']: metric name or pattern -> channels, in order.
+    boundary_channels: tuple[tuple[str, tuple[str, ...]], ...] = ()
     icon_emoji: str = ":chart_with_upwards_trend:"
     thread_updates: bool = True
     message_on_training_data_viewed: bool = True
@@ -210,7 +234,12 @@ def load_config(
     def merged(section: str) -> dict[str, Any]:
         return {**from_settings.get(section, {}), **given[section]}
 
-    skyline = SkylineOptions(**{**merged("skyline"), "settings_py": settings_py})
+    skyline_values = merged("skyline")
+    if skyline_values.get("horizon_shards") and not skyline_values.get("hostname"):
+        # Skyline's shard suffix names its own host (uname()[1], alerters.py:143-151); the
+        # sidecar runs beside it.
+        skyline_values["hostname"] = os.uname().nodename
+    skyline = SkylineOptions(**{**skyline_values, "settings_py": settings_py})
     slack = SlackOptions(**merged("slack"))
     state = StateOptions(**given["state"])
     token, token_source = _find_token(
@@ -351,6 +380,49 @@ def _channel_ids(value: Any, where: _Where) -> tuple[tuple[str, str], ...]:
     )
 
 
+def _text(value: Any, where: _Where) -> str:
+    if not isinstance(value, str):
+        raise where.error("a string", value)
+    return value
+
+
+def _positive_int(value: Any, where: _Where) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
+        raise where.error("a whole number > 0", value)
+    return value
+
+
+def _timezone(value: Any, where: _Where) -> str | None:
+    name = _optional_string(value, where)
+    if name is not None:
+        try:
+            ZoneInfo(name)
+        except (ZoneInfoNotFoundError, ValueError) as e:
+            raise where.error("an IANA time zone name such as 'Europe/London'", value) from e
+    return name
+
+
+def _string_table(value: Any, where: _Where) -> tuple[tuple[str, str], ...]:
+    if not isinstance(value, Mapping):
+        raise where.error("a table (mapping) of name = string", value)
+    return tuple(
+        (key, _text(item, _Where(where.file, f"{where.key}[{key!r}]", where.base)))
+        for key, item in value.items()
+    )
+
+
+def _shards(value: Any, where: _Where) -> tuple[tuple[str, int], ...]:
+    if not isinstance(value, Mapping):
+        raise where.error("a table (mapping) of host name = shard number", value)
+    out = []
+    for host, shard in value.items():
+        item = _Where(where.file, f"{where.key}[{host!r}]", where.base)
+        if isinstance(shard, bool) or not isinstance(shard, int):
+            raise item.error("a shard number", shard)
+        out.append((str(host), shard))
+    return tuple(out)
+
+
 _Parser = Callable[[Any, _Where], Any]
 # Keys with the same name in the TOML file's tables; [slack] mirrors Skyline's SLACK_OPTS.
 _SECTIONS: dict[str, dict[str, _Parser]] = {
@@ -360,12 +432,22 @@ _SECTIONS: dict[str, dict[str, _Parser]] = {
         "url": _url,
         "graphite_url": _url,
         "settings_py": _path,
+        "graphite_render_uri": _text,
+        "graphite_graph_settings": _text,
+        "full_duration": _positive_int,
+        "ionosphere_enabled": _boolean,
+        "custom_alert_opts": _string_table,
+        "horizon_shards": _shards,
+        "hostname": _optional_string,
+        "boundary_graphite_previous_hours": _positive_int,
+        "timezone": _timezone,
     },
     "slack": {
         "default_channel": _optional_string,
         "default_channel_id": _optional_string,
         "channels": _channels,
         "channel_ids": _channel_ids,
+        "boundary_channels": _channels,
         "icon_emoji": _string,
         **{
             f.name: _emoji if f.name.endswith("_emoji") else _boolean
@@ -460,6 +542,7 @@ def _settings_layer(
         skyline["graphite_url"] = graphite
     if "ALERTS" in settings:
         skyline["alerts"] = _alerts(settings["ALERTS"], _Where(file, "ALERTS", None))
+    skyline.update(_alert_text_settings(settings, file, given["skyline"]))
 
     opts = settings.get("SLACK_OPTS", {})
     if not isinstance(opts, Mapping):
@@ -474,6 +557,12 @@ def _settings_layer(
         if name == "channel_ids" and isinstance(raw, Mapping):
             raw = {k: v for k, v in raw.items() if not _is_placeholder(v)}
         slack[name] = parse(raw, where)
+
+    boundary = settings.get("BOUNDARY_SLACK_OPTS")
+    if (isinstance(boundary, Mapping) and boundary.get("channels")
+            and "boundary_channels" not in given["slack"]):
+        where = _Where(file, "BOUNDARY_SLACK_OPTS['channels']", None)
+        slack["boundary_channels"] = _channels(boundary["channels"], where)
 
     token = opts.get("bot_user_oauth_access_token")
     if token is not None and not isinstance(token, str):
@@ -492,6 +581,48 @@ _SIDECAR_ONLY = frozenset(
         "max_retry_age_seconds",
     }
 )
+
+
+# settings.py name -> [skyline] key, for what Skyline's alert texts show
+_ALERT_TEXT_SETTINGS: dict[str, str] = {
+    "GRAPHITE_RENDER_URI": "graphite_render_uri",
+    "GRAPHITE_GRAPH_SETTINGS": "graphite_graph_settings",
+    "FULL_DURATION": "full_duration",
+    "IONOSPHERE_ENABLED": "ionosphere_enabled",
+    "CUSTOM_ALERT_OPTS": "custom_alert_opts",
+    "HORIZON_SHARDS": "horizon_shards",
+}
+
+
+def _alert_text_settings(settings: Mapping[str, Any], file: str,
+                         given: Mapping[str, Any]) -> dict[str, Any]:
+    """The settings the alert texts use (section 1.1 of Skyline's Slack reference)."""
+    out: dict[str, Any] = {}
+    for name, key in _ALERT_TEXT_SETTINGS.items():
+        raw = settings.get(name)
+        if key in given or raw is None:
+            continue
+        if name == "CUSTOM_ALERT_OPTS" and isinstance(raw, Mapping):
+            # 'append_environment' and friends: only the string options matter here
+            raw = {k: v for k, v in raw.items() if isinstance(k, str) and isinstance(v, str)}
+        if name == "FULL_DURATION" and isinstance(raw, float) and raw.is_integer():
+            raw = int(raw)
+        out[key] = _SECTIONS["skyline"][key](raw, _Where(file, name, None))
+    smtp = settings.get("BOUNDARY_SMTP_OPTS")
+    hours = smtp.get("graphite_previous_hours") if isinstance(smtp, Mapping) else None
+    if hours is not None and "boundary_graphite_previous_hours" not in given:
+        where = _Where(file, "BOUNDARY_SMTP_OPTS['graphite_previous_hours']", None)
+        out["boundary_graphite_previous_hours"] = _positive_int(as_whole(hours), where)
+    return out
+
+
+def as_whole(value: Any) -> Any:
+    """Skyline does int() on some settings: '7' and 7.0 are 7."""
+    if isinstance(value, str) and value.strip().isdigit():
+        return int(value)
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    return value
 
 
 def _graphite_url(settings: Mapping[str, Any], file: str) -> str | None:

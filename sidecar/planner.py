@@ -14,14 +14,14 @@ from __future__ import annotations
 
 import hashlib
 import re
-import time
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime, timedelta, tzinfo
 from typing import Protocol
 
 from parsers.events import (
     AnomalyAlert,
+    BoundaryAlert,
     Event,
     FeaturesProfileCreated,
     FeaturesProfileDisabled,
@@ -59,11 +59,12 @@ class Plan:
     note: str = ""
 
 
-def alert_key(alert: AnomalyAlert) -> tuple[str, int]:
-    """The thread key. v1 lines carry no anomaly timestamp: the prefix time stands in."""
+def alert_key(alert: AnomalyAlert, zone: tzinfo | None = None) -> tuple[str, int]:
+    """The thread key. v1 lines carry no anomaly timestamp: the prefix time (Skyline's server
+    local time, in ``zone``; None: this host's) stands in."""
     if alert.anomaly_timestamp is not None:
         return alert.metric, int(alert.anomaly_timestamp)
-    return alert.metric, int(time.mktime(alert.logged_at.timetuple()))
+    return alert.metric, int(render.server_epoch(alert.logged_at, zone))
 
 
 def route(alert: AnomalyAlert, config: Config) -> tuple[str, ...]:
@@ -121,16 +122,13 @@ def plan_event(
 def _plan_alert(alert: AnomalyAlert, known: Knowledge, config: Config, final: bool = False) -> Plan:
     if alert.alerter not in config.slack.alerters:
         return Plan(note=f"{alert.alerter} alerts are not posted (alerters)")
-    key = alert_key(alert)
+    key = alert_key(alert, render.server_zone(config.skyline))
     if known.thread(*key) is not None:
         return Plan(note="alert already has a thread")
     channels = route(alert, config)
     if not channels:
         return Plan(note="no channel: set SLACK_OPTS default_channel or channels")
-    text = render.alert_text(
-        alert, skyline_url=config.skyline.url, graphite=config.skyline.graphite_url,
-        anomaly_timestamp=key[1],
-    )
+    text = render.alert_text(alert, config.skyline, anomaly_timestamp=key[1])
     actions = tuple(
         Action(
             id=action_id(alert.event_id, POST_MESSAGE, channel),
@@ -143,6 +141,62 @@ def _plan_alert(alert: AnomalyAlert, known: Knowledge, config: Config, final: bo
     # The thread is reserved now, so a second alerter's line for the same anomaly finds it.
     pending = Thread(key[0], key[1], channels[0], None, alert.event_id, "posted")
     return Plan(actions=actions, threads=(pending,), note=f"alert to {', '.join(channels)}")
+
+
+def route_boundary(metric: str, config: Config) -> tuple[str, ...]:
+    """BOUNDARY_SLACK_OPTS['channels'] as boundary_alerters.py:1059-1101 resolves them: the
+    channels of every key that ``re.match``es the metric (unless the metric is itself a key);
+    if none, of every key that ``matched_or_regexed_in_list`` matches (the metric itself, a
+    substring, its dotted elements, a regex). No match is no alert (no default channel).
+    Skyline de-duplicates through ``set()``; the sidecar keeps the table's order."""
+    table = config.slack.boundary_channels
+    collected: list[str] = []
+    if all(key != metric for key, _ in table):
+        for key, channels in table:
+            if _regex_match(key, metric):
+                collected += channels
+    if not collected:
+        for key, channels in table:
+            if matched_or_regexed(metric, key):
+                collected += channels
+    return tuple(dict.fromkeys(collected))
+
+
+def _regex_match(pattern: str, metric: str) -> bool:
+    try:
+        return re.match(pattern, metric) is not None
+    except re.error:
+        return False
+
+
+def matched_or_regexed(metric: str, pattern: str) -> bool:
+    """matched_or_regexed_in_list.py for one pattern: equal, a substring, all of its dotted
+    elements among the metric's, or a regex that matches."""
+    if pattern == metric or pattern in metric:
+        return True
+    elements = pattern.split(".")
+    if len(set(metric.split(".")) & set(elements)) == len(elements):
+        return True
+    return _regex_match(pattern, metric)
+
+
+def _plan_boundary(alert: BoundaryAlert, known: Knowledge, config: Config,
+                   final: bool = False) -> Plan:
+    """One post per channel, as Skyline's boundary alerter makes. Never a thread: Skyline
+    records none for Boundary and no lifecycle event refers to one (README, Boundary)."""
+    if alert.alerter not in config.slack.alerters:
+        return Plan(note=f"{alert.alerter} alerts are not posted (alerters)")
+    if alert.muted:
+        return Plan(note=f"{alert.metric} is muted (mute_alerts_on): Boundary did not alert")
+    channels = route_boundary(alert.metric, config)
+    if not channels:
+        return Plan(note="no channel: no BOUNDARY_SLACK_OPTS channels key matches the metric")
+    text = render.boundary_text(alert, config.skyline)
+    return Plan(actions=tuple(
+        Action(id=action_id(alert.event_id, POST_MESSAGE, channel), event_id=alert.event_id,
+               action=POST_MESSAGE, channel=channel, text=text)
+        for channel in channels
+    ), note=f"boundary alert to {', '.join(channels)}")
 
 
 def _plan_thread(event: SlackThread, known: Knowledge, config: Config, final: bool = False) -> Plan:
@@ -347,6 +401,7 @@ def _no_thread(final: bool, profiles: tuple[Profile, ...] = ()) -> Plan:
 
 _PLANNERS = {
     AnomalyAlert: _plan_alert,
+    BoundaryAlert: _plan_boundary,
     SlackThread: _plan_thread,
     TrainingDataViewed: _plan_viewed,
     FeaturesProfileCreated: _plan_created,

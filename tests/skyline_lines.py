@@ -570,3 +570,61 @@ def echo_new_generation(generation: int, fp_id: int, parent_fp_id: int) -> str:
 def learn_failed(context: str) -> str:
     """learn.py:1986: 'error :: learn :: %s :: create_features_profile failed'."""
     return "error :: learn :: %s :: create_features_profile failed" % context
+
+
+# -- boundary.log --------------------------------------------------------------------------
+def boundary_alert_sent(version: str, metric: str, datapoint: Any, alerter: str, algorithm: str,
+                        trigger: Any = 100, threshold: Any = 3) -> str:
+    """boundary.py:2276-2278 (v3.0.4+; :2330-2343 for syslog, :2273 for sms):
+    'alert sent :: %s - %s - via %s - %s %s %s times' (base_name, str(datapoint), alerter,
+    algorithm, str(metric_trigger), str(alert_threshold)); v2.0.0:boundary.py:1316,
+    v1.3.1:…:1085: 'alert sent :: %s - %s - via %s - %s' (base_name, datapoint, alerter,
+    algorithm)."""
+    if _v(version) <= 2:
+        return "alert sent :: %s - %s - via %s - %s" % (metric, datapoint, alerter, algorithm)
+    return "alert sent :: %s - %s - via %s - %s %s %s times" % (
+        metric, str(datapoint), alerter, algorithm, str(trigger), str(threshold))
+
+
+def boundary_test_alert(alerter: str, metric: str) -> str:
+    """boundary.py:1682 (v1.1+): 'test alert to %s for %s' (test_alerter, metric_name)."""
+    return "test alert to %s for %s" % (alerter, metric)
+
+
+def boundary_muted(alerter: str, metric: str) -> str:
+    """boundary_alerters.py:485 (alert_smtp), :749 (alert_slack) (HEAD, 2023-09-13):
+    'alert_<alerter> - %s is muted, not alerting'."""
+    return "alert_%s - %s is muted, not alerting" % (alerter, metric)
+
+
+def boundary_alert_paused(alerter: str, metric: str, until: int) -> str:
+    """boundary.py:2194: 'alert_paused for %s %s until %s' (alerter, base_name, paused until)."""
+    return "alert_paused for %s %s until %s" % (alerter, metric, str(until))
+
+
+def boundary_last_alert_exists(alerter: str, metric: str, algorithm: str,
+                               alerter_id: Any = 0) -> str:
+    """boundary.py:2215: "last_alert cache_key - %s exists not sending alert for %s"
+    (last_alert.boundary.<alerter>.<metric>.<algorithm>, alerter_id)."""
+    return "last_alert cache_key - %s exists not sending alert for %s" % (
+        "last_alert.boundary.%s.%s.%s" % (alerter, metric, algorithm), str(alerter_id))
+
+
+def boundary_alert_failed(metric: str, datapoint: Any, alerter: str, algorithm: str) -> str:
+    """boundary.py:2290: 'error :: alert failed :: %s - %s - via %s - %s'."""
+    return "error :: alert failed :: %s - %s - via %s - %s" % (
+        metric, str(datapoint), alerter, algorithm)
+
+
+def boundary_slack_anomalous(metric: str, algorithm: str) -> str:
+    """boundary_alerters.py:712 (Skyline's Slack on only): 'alert_slack - anomalous metric ::
+    metric: %s - %s'."""
+    return "alert_slack - anomalous metric :: metric: %s - %s" % (metric, algorithm)
+
+
+def waterfall_alerting(app: str, metric: str, item: Sequence[Any] | None = None) -> str:
+    """analyzer.py:6935 'waterfall alerting on %s - %s' (base_name, the waterfall item
+    [metric, ts, value, added_at, panorama data]); mirage.py:4998 'waterfall alerting on %s'."""
+    if app == "mirage":
+        return "waterfall alerting on %s" % metric
+    return "waterfall alerting on %s - %s" % (metric, str(list(item or [])))

@@ -486,3 +486,39 @@ def test_channel_id_for() -> None:
     assert slack.channel_id_for("#unknown") is None
     assert slack.channel_id_for("C0short") is None
     assert SlackOptions(default_channel="#skyline").channel_id_for("#skyline") is None
+
+
+def test_alert_text_settings_from_settings_py(tmp_path: Path) -> None:
+    settings = tmp_path / "settings.py"
+    settings.write_text(
+        "FULL_DURATION = 172800\nIONOSPHERE_ENABLED = False\nGRAPHITE_RENDER_URI = 'api/render'\n"
+        "GRAPHITE_GRAPH_SETTINGS = '&width=800'\n"
+        "CUSTOM_ALERT_OPTS = {'main_alert_title': 'Acme', 'analyzer_alert_heading': 'Fast',\n"
+        "                     'append_environment': '', 'x': 1}\n"
+        "HORIZON_SHARDS = {'skyline-1': 0, 'skyline-2': 1}\n")
+    skyline = load_config(settings_toml(tmp_path, settings), environ={}).skyline
+    assert (skyline.full_duration, skyline.ionosphere_enabled) == (172800, False)
+    assert (skyline.graphite_render_uri, skyline.graphite_graph_settings) == (
+        "api/render", "&width=800")
+    assert skyline.custom_alert_opts == (
+        ("main_alert_title", "Acme"), ("analyzer_alert_heading", "Fast"),
+        ("append_environment", ""))
+    assert skyline.horizon_shards == (("skyline-1", 0), ("skyline-2", 1))
+    assert skyline.hostname  # this host's name, as Skyline's uname()[1]
+    assert skyline.timezone is None  # this host's local time
+    toml = settings_toml(tmp_path, settings, "full_duration = 3600\nhostname = 'skyline-2'\n"
+                         "timezone = 'Europe/London'\n"
+                         "[skyline.custom_alert_opts]\nmain_alert_title = 'Ops'\n")
+    skyline = load_config(toml, environ={}).skyline
+    assert (skyline.full_duration, skyline.hostname, skyline.timezone) == (
+        3600, "skyline-2", "Europe/London")
+    assert skyline.custom_alert_opts == (("main_alert_title", "Ops"),)
+
+
+def test_alert_text_options_are_checked(tmp_path: Path) -> None:
+    err = config_error(write_toml(tmp_path, "[skyline]\ntimezone = 'Mars/Olympus'\n"))
+    assert err.key == "[skyline].timezone" and "IANA time zone" in err.problem
+    err = config_error(write_toml(tmp_path, "[skyline]\nfull_duration = 0\n"))
+    assert err.key == "[skyline].full_duration"
+    err = config_error(write_toml(tmp_path, "[skyline.horizon_shards]\nh = 'one'\n"))
+    assert err.key == "[skyline].horizon_shards['h']"

@@ -112,7 +112,18 @@ def test_alerts_go_to_the_channels_of_their_namespace(run: Run) -> None:
     )[0]
     assert first["thread"] is None
     assert f"metric={ex.WEB01}|training data link" in first["text"]
-    assert "for anomaly at 2026-11-26 13:10:00 UTC" in first["text"]
+    assert "for anomaly at Thu Nov 26 13:10:00 2026 GMT" in first["text"]
+
+
+def test_the_boundary_alert_goes_to_boundary_slack_opts_channels_unthreaded(run: Run) -> None:
+    [boundary] = run.of("post_message", event_kind="boundary_alert")
+    assert (boundary["channel"], boundary["event"]["metric"], boundary["thread"]) == (
+        "#ops", ex.WEB02_REQ, None)
+    assert boundary["text"].startswith(
+        f"*Skyline Boundary - ALERT* GREATER_THAN 1000 3 times on {ex.WEB02_REQ} - 1250.0 :: <")
+    assert boundary["text"].endswith("\nFor anomaly at Thu Nov 26 13:25:07 2026 GMT")
+    # the muted metric's alert is not posted
+    assert not [a for a in run.actions if a["event"]["metric"] == ex.MUTED_METRIC]
 
 
 def test_thread_updates_only_in_the_first_channel(run: Run) -> None:
@@ -175,7 +186,7 @@ def test_the_alert_written_live_and_its_lifecycle(run: Run) -> None:
         event_metric=demo.LIVE_METRIC,
     )
     thread = {"metric": demo.LIVE_METRIC, "anomaly_timestamp": alert["event"]["anomaly_timestamp"]}
-    assert f"*Skyline Mirage* - {demo.LIVE_METRIC} at 7 days - {demo.LIVE_VALUE:g}" in alert["text"]
+    assert f"*Skyline Mirage* - {demo.LIVE_METRIC} at 7 days - {demo.LIVE_VALUE}" in alert["text"]
 
     [viewed] = run.of("post_reply", event_kind="training_data_viewed", thread=thread)
     assert viewed["text"] == f"The training data page has been reviewed by {demo.LIVE_USER}"

@@ -34,7 +34,7 @@ def test_text_output_is_one_readable_line_per_event(tmp_path: Path) -> None:
     [line] = result.stdout.splitlines()
     assert line.startswith("2026-11-26 13:15:16 mirage anomaly_alert pid=23456 metric=" + M)
     assert " anomaly_timestamp=1795698600 alerter=slack value=87.5 " in line
-    assert line.endswith(f"context=Mirage at={log}:1")
+    assert line.endswith(f"context=Mirage test_alert=False waterfall=False at={log}:1")
 
 
 def test_json_output_is_event_to_dict(tmp_path: Path) -> None:

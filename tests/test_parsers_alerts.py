@@ -280,3 +280,41 @@ def test_alert_slack_line_holds_until_the_end_of_its_alerter(app: str) -> None:
     # after it, a thread ts line is no longer tied to that alert
     assert parser.feed(at(7, L.slack_thread_ts("18.5")).encode()) == []
     assert parser.stats.unattributed == 1
+
+
+def test_waterfall_alerting_line_marks_the_alerts_of_its_key() -> None:
+    ts = 1795698600
+    item = [M, ts, 87.5, ts + 5, [M, 87.5, ts - 86400, ts, L.ALGORITHMS_RUN, L.TRIGGERED,
+                                  "analyzer", "analyzer", "skyline-1", ts + 5]]
+    alert = alert_for("v5", "slack")
+    events = run(
+        "analyzer",
+        at(0, L.waterfall_alerting("analyzer", M, item)),
+        at(1, L.slack_disabled(alert, L.analyzer_metric("v5", 87.5, M, ts))),
+        at(1, L.slack_disabled(alert, L.analyzer_metric("v5", 87.5, M, ts + 60))),  # other key
+        at(2, L.slack_disabled(alert, L.analyzer_metric("v5", 87.5, "stats.other", ts))),
+        # the key has expired (300 s): the smtp alert of the same anomaly is no waterfall
+        at(400, L.analyzer_trigger_alert(alert_for("v5", "smtp"),
+                                         L.analyzer_metric("v5", 87.5, M, ts), smtp=True)),
+    )
+    assert [(e.metric, e.anomaly_timestamp, e.waterfall) for e in events] == [  # type: ignore[attr-defined]
+        (M, ts, True), (M, ts + 60, False), ("stats.other", ts, False), (M, ts, False)]
+    # mirage.py:4998 names the metric only
+    events = run(
+        "mirage",
+        at(0, L.waterfall_alerting("mirage", M)),
+        at(0, f"waterfall alerting for mirage metric check - stats.other at {ts}"),
+        at(1, L.slack_disabled(alert_for("v5", "slack", 168),
+                               L.mirage_metric("v5", 87.5, M, ts))),
+        at(1, L.slack_disabled(alert_for("v5", "slack", 168),
+                               L.mirage_metric("v5", 87.5, "stats.other", ts))),
+    )
+    assert [e.waterfall for e in events] == [True, False]  # type: ignore[attr-defined]
+
+
+def test_waterfall_line_holds_safe_offset_while_its_key_lives() -> None:
+    parser = LogParser("mirage", "mirage.log")
+    parser.feed(at(0, L.waterfall_alerting("mirage", M)).encode())
+    assert parser.safe_offset == 0
+    parser.feed(at(301, L.sent_alert("smtp", "stats.other")).encode())
+    assert parser.safe_offset > 0

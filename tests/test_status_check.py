@@ -109,6 +109,18 @@ def test_check_fails_on_revoked_token_missing_logs_and_outside_channel(tmp_path,
     assert out.returncode == 1 and "does not exist" in out.stdout
 
 
+def test_check_covers_boundary_slack_opts_channels(tmp_path, fake_slack):
+    cid = fake_slack.channel_id("#skyline")
+    edge = fake_slack.add_channel("#edge", member=False)
+    cfg_file = write_config(tmp_path, fake_slack.base_url, default_channel="#skyline",
+                            default_channel_id=cid)
+    cfg_file.write_text(cfg_file.read_text().replace(
+        "[state]\n", f'[slack.boundary_channels]\n"stats" = "{edge}"\n[state]\n'))
+    out = cli("check", "--config", str(cfg_file), env={"SLACK_BOT_TOKEN": fake_slack.token})
+    assert out.returncode == 1
+    assert f"{edge} ({edge}): the bot is not in the channel" in out.stdout
+
+
 def test_broken_config_is_one_clear_error(tmp_path):
     cfg_file = tmp_path / "config.toml"
     cfg_file.write_text("[slack]\ndefault_channel = [\n")

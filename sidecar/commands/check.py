@@ -85,6 +85,7 @@ def check_slack(config: Config, c: Checks) -> None:
     c.ok(f"Slack token works (team {auth.get('team')}, bot user {auth.get('user_id')})")
     names = [config.slack.default_channel] if config.slack.default_channel else []
     names += [ch for _, chans in config.slack.channels for ch in chans]
+    names += [ch for _, chans in config.slack.boundary_channels for ch in chans]
     if not names:
         c.fail("no channel configured: set SLACK_OPTS default_channel (or [slack] default_channel)")
     for name in dict.fromkeys(names):

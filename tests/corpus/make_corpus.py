@@ -31,6 +31,7 @@ import skyline_lines as L  # noqa: E402
 
 from parsers.events import (  # noqa: E402
     AnomalyAlert,
+    BoundaryAlert,
     Event,
     FeaturesProfileCreated,
     FeaturesProfileDisabled,
@@ -42,7 +43,7 @@ from parsers.events import (  # noqa: E402
     ValidatedProfile,
 )
 
-APP_ORDER = ("analyzer", "mirage", "webapp", "ionosphere")
+APP_ORDER = ("analyzer", "mirage", "webapp", "ionosphere", "boundary")
 START = {
     "v1": datetime(2019, 6, 3, 9, 0, 0),
     "v2": datetime(2020, 9, 1, 10, 0, 0),
@@ -58,6 +59,7 @@ A_RUN, A_SPIN, A_SMTP, A_MANAGER, A_BASH = 12345, 12399, 12410, 12366, 31337
 M_RUN, M_SPIN, M_SMTP, M_VORTEX = 23456, 23499, 23510, 23488
 W_ONE, W_TWO, W_FEATURES = 3120441, 3120442, 3120502
 I_MAIN, I_SPIN, I_LEARN, I_LEARN2 = 2230011, 2230150, 2240915, 2241020
+B_RUN, B_SPIN = 1950001, 1950077
 
 
 def epoch(at: datetime) -> int:
@@ -246,6 +248,13 @@ def analyzer_log(v: str) -> Log:
         log.tick()
         at = log.add(A_RUN, L.slack_disabled(alert("slack"), metric(math.nan, m4, ts1)))
         log.expect(AnomalyAlert, at, **fields(None, m4, ts1, "slack"))
+    if n >= 3:  # a waterfall alert (v3+, analyzer.py:6935): Mirage did not check it in time
+        log.tick()
+        log.add(A_RUN, L.waterfall_alerting("analyzer", m3, [
+            m3, ts1, v3, ts1 + 5, [m3, v3, ts1 - 86400, ts1, L.ALGORITHMS_RUN, L.TRIGGERED,
+                                   "analyzer", "analyzer", "skyline-1", ts1 + 5]]))
+        at = log.add(A_RUN, L.slack_disabled(alert("slack"), metric(v3, m3, ts1)))
+        log.expect(AnomalyAlert, at, waterfall=True, **fields(v3, m3, ts1, "slack"))
     log.tick()
     if n >= 2:
         log.add(A_RUN, L.alerts_checked())
@@ -665,9 +674,53 @@ def ionosphere_log(v: str) -> Log:
     return log
 
 
+# -- boundary.log --------------------------------------------------------------------------
+def boundary_log(v: str) -> Log:
+    log = Log(v, "boundary")
+    n = num(v)
+    restart(log, "boundary")
+    log.add(B_RUN, "starting boundary run")
+    m1, m2, m3 = "stats.web01.requests", "stats.web02.requests", "stats.web03.requests"
+
+    def sent(metric: str, value: Any, alerter: str, algorithm: str, trigger: Any = 1000,
+             threshold: Any = 3, muted: bool = False, pid: int = B_RUN) -> None:
+        at = log.add(pid, L.boundary_alert_sent(v, metric, value, alerter, algorithm, trigger,
+                                                threshold))
+        log.expect(BoundaryAlert, at, metric=metric, alerter=alerter, value=str(value),
+                   algorithm=algorithm, trigger=str(trigger) if n >= 3 else None,
+                   threshold=str(threshold) if n >= 3 else None, muted=muted)
+
+    # 'smtp|slack': each alerter's line after trigger_alert returned; syslog's own line
+    log.tick()
+    for alerter in ("smtp", "slack", "syslog"):
+        sent(m1, 1250.0, alerter, "greater_than")
+    # not sent: paused, last_alert key (no 'alert sent' line), an alerter that raised
+    log.add(B_RUN, L.boundary_alert_paused("slack", m2, epoch(log.now) + 3600))
+    log.add(B_RUN, L.boundary_last_alert_exists("slack", m1, "greater_than"))
+    traceback_record(log, B_RUN, L.boundary_alert_failed(m2, 3.0, "slack", "less_than"))
+    # another process and a value Skyline logged as 1e-05
+    sent(m3, 1e-05, "slack", "less_than", 0.5, 1, pid=B_SPIN)
+    # the test alert file (boundary.py:1682): trigger_alert(alerter, 1, metric, 10, 1, 'testing')
+    log.tick()
+    at = log.add(B_RUN, L.boundary_test_alert("slack", m1))
+    log.expect(BoundaryAlert, at, metric=m1, alerter="slack", value="1", algorithm="testing",
+               trigger="1", threshold="0", test_alert=True)
+    if n >= 5:  # mute_alerts_on (2023-09-13): smtp says so, then 'alert sent' all the same
+        log.tick(60)
+        log.add(B_RUN, L.boundary_muted("smtp", m2))
+        sent(m2, 3.0, "smtp", "less_than", 5, 3, muted=True)
+        sent(m2, 3.0, "slack", "less_than", 5, 3, muted=True)
+        sent(m1, 1250.0, "slack", "greater_than", pid=B_SPIN)  # another pid: not muted
+    # near misses: alert_slack's own line, a bin-script line
+    log.add(B_RUN, L.boundary_slack_anomalous(m1, "greater_than"))
+    log.add(A_BASH, f"boundary.d :: alert sent :: {m1} - 1.0 - via slack - x 1 1 times")
+    invalid_utf8(log, B_RUN, "alert sent ::")
+    return log
+
+
 BUILDERS: dict[str, Callable[[str], Log]] = {
     "analyzer": analyzer_log, "mirage": mirage_log, "webapp": webapp_log,
-    "ionosphere": ionosphere_log,
+    "ionosphere": ionosphere_log, "boundary": boundary_log,
 }
 
 
