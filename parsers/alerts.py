@@ -36,6 +36,7 @@ import re
 from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import datetime, timedelta
 from typing import Any
 
 from parsers.common import (
@@ -49,7 +50,7 @@ from parsers.common import (
     as_int,
     earliest,
 )
-from parsers.events import AnomalyAlert, Event, SlackThread
+from parsers.events import AlertMuted, AnomalyAlert, Event, SlackThread
 from parsers.framing import Record
 from parsers.pyrepr import ReprError, literal, literal_or_none
 
@@ -126,6 +127,15 @@ THREAD_TS = re.compile(r"alert_slack - the slack_thread_ts is (\S+)$")
 THREAD_GROUP = re.compile(
     r"alert_slack - slack group is (\S+) and the slack_thread_ts is (\S+)$"
 )
+
+# -- muted metrics (mute_alerts_on) --------------------------------------------------------
+# skyline/analyzer/alerters.py:1424 (smtp), 1579 (pagerduty), 2347 (slack);
+# skyline/mirage/mirage_alerters.py:1623, 1760, 2573, 2962, 3695; boundary_alerters.py:485, 750
+# ('alert_htpp', sic, 1322) (v4.0.0+): '<alerter> - %s is muted, not alerting'. smtp runs
+# first, in a child process, and logs it even while SLACK_ENABLED is False.
+MUTED = re.compile(r"alert_(\w+) - (\S+) is muted, not alerting$")
+#: the muted line and the alert it silences are one alert cycle: this close in log time
+MUTE_CYCLE = timedelta(seconds=60)
 
 _THREAD_TS_VALUE = re.compile(r"\d+\.\d+")
 # First two items of an alert repr when it is no literal (an object in the config dict).
@@ -291,7 +301,9 @@ class AlertRules(Rules):
         self._queue: AgeQueue[_Pending] = AgeQueue()
         #: detail lines whose alert is still being sent: (pid, what they told)
         self._told: AgeQueue[tuple[int, _Told]] = AgeQueue()
-        self._sweeps = Sweeps(self._queue, self._told)
+        #: muted lines, held for their alert cycle (a resumed parser re-reads them)
+        self._muted_lines: AgeQueue[str] = AgeQueue(MUTE_CYCLE)
+        self._sweeps = Sweeps(self._queue, self._told, self._muted_lines)
         self._released: list[Event] = []
         self._mirage = ctx.app == "mirage"
         self._default_context = DEFAULT_CONTEXT.get(ctx.app, ctx.app.capitalize())
@@ -304,7 +316,12 @@ class AlertRules(Rules):
             "alert_paused": self._paused,
             "sent": self._sent,
             "added": self._thread,
+            **dict.fromkeys(
+                ("alert_smtp", "alert_pagerduty", "alert_http", "alert_htpp", "alert_sms"),
+                self._muted),
         }
+        #: metric -> (its held muted line, when this log last said it is muted)
+        self._mutes: dict[str, tuple[int, datetime]] = {}
 
     # -- Rules -------------------------------------------------------------------------------
     def handle(self, line: Line) -> list[Event]:
@@ -315,6 +332,8 @@ class AlertRules(Rules):
                 out.append(self._alert_event(p))
             for pid, told in self._told.expired(line.at):
                 self._untell(pid, told)
+            for metric in self._muted_lines.expired(line.at):
+                self._mutes.pop(metric, None)  # a newer line of the metric replaced its own
         msg = line.message
         rule = self._by_word.get(msg.split(" ", 1)[0])  # every rule's line starts its own way
         if rule is not None:
@@ -331,7 +350,7 @@ class AlertRules(Rules):
         return out
 
     def held_from(self) -> Record | None:
-        return earliest(self._queue, self._told)
+        return earliest(self._queue, self._told, self._muted_lines)
 
     def tracked_pids(self) -> int:
         return len(self._pids)
@@ -342,6 +361,8 @@ class AlertRules(Rules):
             return self._detail(line, msg[len(SLACK_DISABLED):], "slack")
         if msg.startswith(SLACK_ANOMALOUS):
             return self._detail(line, msg[len(SLACK_ANOMALOUS):], "slack", sending_slack=True)
+        if msg.endswith(" is muted, not alerting"):
+            return self._muted(line, msg)
         return self._thread(line, msg)
 
     def _trigger_alert(self, line: Line, msg: str) -> list[Event]:
@@ -388,6 +409,7 @@ class AlertRules(Rules):
             full_duration=item.full_duration,
             second_order_resolution_seconds=detail.second_order_resolution_seconds,
             context=detail.context or self._default_context,
+            muted=self._was_muted(item.metric, line.at),
         )]
 
     def _tell(self, line: Line, item: MetricItem) -> _Told:
@@ -465,6 +487,7 @@ class AlertRules(Rules):
             alerter=alerter,
             value=value,
             context=self._default_context,
+            muted=self._was_muted(metric, line.at),
         )
 
     def _alert_event(self, p: _Pending) -> AnomalyAlert:
@@ -506,6 +529,29 @@ class AlertRules(Rules):
             if told is not None:
                 self._told.discard(told.key)
 
+    # -- muted metrics -----------------------------------------------------------------------
+    def _muted(self, line: Line, msg: str) -> list[Event]:
+        """A muted line: an event of its own, and remembered for the alert lines of the cycle."""
+        m = MUTED.match(msg)
+        if m is None:
+            return []
+        alerter, metric = m.group(1), m.group(2)
+        if metric in self._mutes:
+            self._muted_lines.discard(self._mutes[metric][0])
+        self._mutes[metric] = (self._muted_lines.add(line, metric), line.at)
+        timestamp = None
+        state = self._pids.peek(line.pid)
+        if alerter == "slack" and state is not None and state.slack is not None \
+                and state.slack.metric == metric:
+            timestamp = state.slack.timestamp
+            self._close(state, state.slack)  # alert_slack returns: no thread follows
+        return [AlertMuted(**self.ctx.fields(line), metric=metric, alerter=alerter,
+                           anomaly_timestamp=timestamp)]
+
+    def _was_muted(self, metric: str, at: datetime) -> bool:
+        """Whether this log said the metric is muted in the cycle of an alert line at ``at``."""
+        held = self._mutes.get(metric)
+        return held is not None and abs(at - held[1]) <= MUTE_CYCLE
     # -- Slack threads -----------------------------------------------------------------------
     def _thread(self, line: Line, msg: str) -> list[Event]:
         metric: Any

@@ -80,6 +80,14 @@ class AnomalyAlert(Event):
     second_order_resolution_seconds: int | None = None
     #: Analyzer / Mirage / Ionosphere / Vortex
     context: str | None = None
+    #: Skyline logged the metric muted (mute_alerts_on) just before, in this alert cycle
+    muted: bool = False
+
+    def to_dict(self) -> dict[str, Any]:
+        data = Event.to_dict(self)
+        if not self.muted:
+            del data["muted"]  # shown only when it says something
+        return data
 
     def identity(self) -> tuple[Any, ...]:
         # One anomaly seen through several lines (SLACK_ENABLED, trigger_alert, sent ... alert)
@@ -87,6 +95,19 @@ class AnomalyAlert(Event):
         if self.anomaly_timestamp is None:
             return (self.kind, self.metric, self.alerter, self.app, str(self.logged_at), self.pid)
         return (self.kind, self.metric, self.anomaly_timestamp, self.alerter)
+
+
+@dataclass(frozen=True, kw_only=True)
+class AlertMuted(Event):
+    """An alerter did not alert because the metric is muted (``mute_alerts_on``, v4+):
+    ``alert_<alerter> - <metric> is muted, not alerting``."""
+
+    kind: ClassVar[str] = "alert_muted"
+    metric: str
+    alerter: str
+    #: known when the pid was sending this metric's alert (alert_slack, Skyline's Slack on)
+    anomaly_timestamp: int | None = None
+    muted: bool = True
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -209,6 +230,7 @@ EVENT_TYPES: dict[str, type[Event]] = {
     cls.kind: cls
     for cls in (
         AnomalyAlert,
+        AlertMuted,
         SlackThread,
         TrainingDataViewed,
         FeaturesProfileCreated,

@@ -33,6 +33,7 @@ _ALERT_SELECT = (
     rb"|(?:smtp_)?trigger_alert :: alert: "
     rb"|sent \S+ alert: For "
     rb"|added Panorama slack_thread_ts Redis key - "
+    rb"|alert_(?:smtp|slack|pagerduty|http|htpp|sms) - \S+ is muted, not alerting"
 )
 SELECTORS: dict[str, re.Pattern[bytes]] = {
     # + the analyzer's bare alert lines and their cancels (parsers/alerts.py)

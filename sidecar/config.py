@@ -22,6 +22,7 @@ from difflib import get_close_matches
 from pathlib import Path
 from typing import Any
 
+from sidecar.logtime import ZoneError, log_zone
 from sidecar.skyline_settings import SettingsError, read_settings
 
 __all__ = [
@@ -97,6 +98,8 @@ class SkylineOptions:
     settings_py: Path | None = None
     #: (namespace pattern, alerter) from settings.ALERTS, in order.
     alerts: tuple[tuple[str, str], ...] = ()
+    #: The zone of Skyline's log prefix times (IANA name); None: the machine's /etc/localtime.
+    timezone: str | None = None
 
 
 @dataclass(frozen=True)
@@ -120,6 +123,8 @@ class SlackOptions:
     message_on_features_profile_disabled: bool = True
     message_on_features_profile_disabled_reaction_emoji: str = "x"
     message_on_validated_features_profiles: bool = True
+    #: Sidecar switch: also post a single profile's validation (Skyline posts only bulk ones).
+    message_on_single_validated_features_profile: bool = False
     base_url: str = "https://slack.com/api/"
     #: ALERTS alerter names that mean "post this to Slack".
     alerters: tuple[str, ...] = ("slack",)
@@ -300,6 +305,15 @@ def _base_url(value: Any, where: _Where) -> str:
     return url + "/"  # slack_sdk appends method names to it verbatim
 
 
+def _timezone(value: Any, where: _Where) -> str:
+    name = _string(value, where)
+    try:
+        log_zone(name)
+    except ZoneError as exc:
+        raise ConfigError(where.file, where.key, str(exc)) from exc
+    return name
+
+
 def _emoji(value: Any, where: _Where) -> str:
     name = _string(value, where).strip(":")  # reactions.add wants a bare name: ':eyes:' -> 'eyes'
     if not name:
@@ -360,6 +374,7 @@ _SECTIONS: dict[str, dict[str, _Parser]] = {
         "url": _url,
         "graphite_url": _url,
         "settings_py": _path,
+        "timezone": _timezone,
     },
     "slack": {
         "default_channel": _optional_string,
@@ -467,6 +482,9 @@ def _settings_layer(
     slack: dict[str, Any] = {}
     for name, parse in _SECTIONS["slack"].items():
         raw = opts.get(name)
+        if name in _SKYLINE_SWITCHES and name not in given["slack"] and name not in opts:
+            slack[name] = False  # Skyline's default for a missing key
+            continue
         # Only Skyline's own SLACK_OPTS keys; the sidecar's additions live in the TOML file.
         if name in given["slack"] or name in _SIDECAR_ONLY or raw is None or _is_placeholder(raw):
             continue
@@ -490,8 +508,16 @@ _SIDECAR_ONLY = frozenset(
         "token_file",
         "lifecycle_grace_seconds",
         "max_retry_age_seconds",
+        "message_on_single_validated_features_profile",
     }
 )
+
+#: SLACK_OPTS switches Skyline reads with ``.get(key, False)`` or a KeyError caught as False
+#: (slack-effects.md 4.2): a settings.py that leaves one out turns it off.
+_SKYLINE_SWITCHES = frozenset(
+    f.name for f in fields(SlackOptions)
+    if f.type == "bool" and f.name.startswith(("thread_updates", "message_on_"))
+) - _SIDECAR_ONLY
 
 
 def _graphite_url(settings: Mapping[str, Any], file: str) -> str | None:

@@ -118,13 +118,13 @@ def alert_text(
 
 
 def viewed_text(event: TrainingDataViewed) -> str:
-    """ionosphere_backend.py:8879 ``'The training data page has been reviewed'``."""
-    text = "The training data page has been reviewed"
-    return text + (f" by {escape(event.user)}" if event.user else "")
+    """ionosphere_backend.py:8879 ``'The training data page has been reviewed'`` (no viewer:
+    Skyline names none)."""
+    return "The training data page has been reviewed"
 
 
 def created_text(event: FeaturesProfileCreated, skyline_url: str | None) -> str:
-    """ionosphere_functions.py:1650 and :1653 (with learn)."""
+    """ionosphere_functions.py:1650 and :1653 (with learn), ``via webapp``."""
     url = _link_suffix(fp_url(skyline_url, event.fp_id, event.metric))
     text = (f"*TRAINED - not anomalous* - features profile id {event.fp_id} was created for"
             f" {escape(event.metric)} via webapp{url}")
@@ -134,11 +134,19 @@ def created_text(event: FeaturesProfileCreated, skyline_url: str | None) -> str:
     return text
 
 
+def learnt_automatically(event: FeaturesProfileLearnt) -> bool:
+    """Not ``learn_fp_human``: Skyline words it LEARNT and asks the channel to validate it
+    (learn.py:1816-1828); a v1 work item without a job counts by its generation."""
+    if event.job is not None:
+        return event.job != "learn_fp_human"
+    return event.generation > 1
+
+
 def learnt_text(event: FeaturesProfileLearnt, metric: str | None, skyline_url: str | None) -> str:
-    """ionosphere_functions.py:1659 (later generations) and :1662 (``learn_fp_human``)."""
+    """ionosphere_functions.py:1662 (``learn_fp_human``) and :1659 (automatic)."""
     name = escape(metric or "unknown metric")
     url = _link_suffix(fp_url(skyline_url, event.fp_id, metric))
-    if event.job == "learn_fp_human" or (event.job is None and event.generation <= 1):
+    if not learnt_automatically(event):
         days = event.learn_days if event.learn_days is not None else 30
         return (f"*LEARNING - not anomalous at {days} days* - features profile id {event.fp_id}"
                 f" was created using {days} days data for {name} via ionosphere{url}")
@@ -148,29 +156,32 @@ def learnt_text(event: FeaturesProfileLearnt, metric: str | None, skyline_url: s
 
 def learnt_channel_text(event: FeaturesProfileLearnt, metric: str | None,
                         skyline_url: str | None) -> str:
-    """ionosphere_functions.py:1863, the channel message for a later generation."""
+    """ionosphere_functions.py:1863 ``'*Skyline Ionosphere LEARNT* - features profile id %s for
+    %s was learnt by %s - %s - *Please validate this* at %s'``."""
     name = escape(metric or "unknown metric")
     text = (f"*Skyline Ionosphere LEARNT* - features profile id {event.fp_id} for {name}"
             f" was learnt by ionosphere{_link_suffix(fp_url(skyline_url, event.fp_id, metric))}")
     v = validate_url(skyline_url, metric) if metric else None
-    return text + (f" - *Please validate this* at {link(v, 'validate link')}" if v else "")
+    return text + (f" - *Please validate this* at {escape(v)}" if v else "")
 
 
 def disabled_text(fp_ids: tuple[int, ...], metric: str | None, skyline_url: str | None) -> str:
-    """Skyline's pre-v2 wording (ionosphere_backend.py:5825-5829 comment), which does not need
-    the layer count the log does not carry; one message for the profile and its progeny."""
-    first, rest = fp_ids[0], fp_ids[1:]
-    ids = f"{first}" + (f" (and its progeny {', '.join(map(str, rest))})" if rest else "")
+    """ionosphere_backend.py:5827 ``'*DISABLED* - features profile id %s and %s related layers
+    were disabled for %s via %s - %s'`` says it once per profile of the family; the sidecar
+    says it once per disable action, counting the related profiles (the log has no layer
+    count)."""
+    first, related = fp_ids[0], len(fp_ids) - 1
     name = escape(metric or "unknown metric")
-    return (f"*DISABLED* - features profile id {ids} was disabled for {name} via webapp"
-            f"{_link_suffix(fp_url(skyline_url, first, metric))}")
+    noun = "features profile" if related == 1 else "features profiles"
+    return (f"*DISABLED* - features profile id {first} and {related} related {noun} were"
+            f" disabled for {name} via webapp{_link_suffix(fp_url(skyline_url, first, metric))}")
 
 
 def validated_text(fp_ids: tuple[int, ...], metric: str | None, *, bulk: bool,
                    count: int | None = None) -> str:
     """ionosphere_backend.py:8634 ``'*VALIDATED* - %s features profiles were validated for %s
-    via the webapp'`` for the bulk page; a single validation (which Skyline does not post)
-    names its profile."""
+    via the webapp'`` for the bulk page; a single validation (which Skyline does not post, and
+    the sidecar only with ``message_on_single_validated_features_profile``) names its profile."""
     name = escape(metric or "unknown metric")
     if not bulk:
         ids = ", ".join(map(str, fp_ids))
@@ -181,4 +192,5 @@ def validated_text(fp_ids: tuple[int, ...], metric: str | None, *, bulk: bool,
 
 
 def _link_suffix(url: str | None) -> str:
-    return f" - {link(url, 'features profile')}" if url else ""
+    """`` - <fp_link>``: Skyline writes the bare URL (Slack links it); none without SKYLINE_URL."""
+    return f" - {escape(url)}" if url else ""

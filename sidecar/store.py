@@ -208,6 +208,7 @@ class Store:
             db.execute(
                 "CREATE INDEX IF NOT EXISTS events_unplanned ON events(planned, seq)"
             )
+            db.execute("CREATE INDEX IF NOT EXISTS events_kind_metric ON events(kind, metric)")
             db.execute("CREATE INDEX IF NOT EXISTS outbox_state ON outbox(state, seq)")
             db["meta"].upsert({"key": "schema_version", "value": str(SCHEMA_VERSION)}, pk="key")
 
@@ -285,6 +286,14 @@ class Store:
         rows = self.db.execute(
             "SELECT logged_at FROM events WHERE kind = ? AND metric = ? AND anomaly_timestamp = ?",
             (kind, metric, anomaly_timestamp),
+        )
+        return [datetime.fromisoformat(r[0]) for r in rows]
+
+    def muted_times(self, app: str, metric: str) -> list[datetime]:
+        """When ``app`` logged ``metric`` as muted (``alert_muted`` events)."""
+        rows = self.db.execute(
+            "SELECT logged_at FROM events WHERE kind = 'alert_muted' AND app = ? AND metric = ?",
+            (app, metric),
         )
         return [datetime.fromisoformat(r[0]) for r in rows]
 

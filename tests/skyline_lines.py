@@ -281,7 +281,9 @@ def alert_paused(alerter: str, metric: str, until: int) -> str:
 
 def muted(alerter: str, metric: str) -> str:
     """alerters.py:2347, mirage_alerters.py:2573 (v4.0.0+): 'alert_<alerter> - %s is muted, not
-    alerting'."""
+    alerting'; smtp: alerters.py:1424, mirage_alerters.py:1623, boundary_alerters.py:485
+    (logged by the smtp child, first in the cycle); 'alert_htpp' (sic):
+    boundary_alerters.py:1322."""
     return "alert_%s - %s is muted, not alerting" % (alerter, metric)
 
 
