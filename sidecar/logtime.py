@@ -28,8 +28,10 @@ def log_zone(name: str | None) -> tzinfo:
         try:
             return ZoneInfo(name)
         except (ZoneInfoNotFoundError, ValueError) as exc:
-            raise ZoneError(f"unknown time zone {name!r} (expected an IANA name such as"
-                            " 'Europe/London' or 'UTC')") from exc
+            raise ZoneError(
+                f"unknown time zone {name!r} (expected an IANA name such as"
+                " 'Europe/London' or 'UTC')"
+            ) from exc
     try:
         with LOCALTIME.open("rb") as f:
             return ZoneInfo.from_file(f, key="localtime")

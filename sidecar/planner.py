@@ -349,6 +349,10 @@ def _plan_disabled(event: FeaturesProfileDisabled, known: Knowledge, config: Con
         return Plan(note="message_on_features_profile_disabled is off")
     groups, _rest, metric = _family_threads(
         event.fp_ids, known, (event.metric, event.anomaly_timestamp))
+    if not groups and event.metric is not None and event.anomaly_timestamp is not None:
+        # profiles the registry never saw: the request's own metric and timestamp
+        asked = known.thread(event.metric, event.anomaly_timestamp)
+        groups = [(asked, event.fp_ids)] if asked is not None else []
     if not groups and not final:
         return Plan(wait_until=0.0)  # the family's alert may not be read yet
     text = render.disabled_text(event.fp_ids, metric, config.skyline.url)
