@@ -5,6 +5,7 @@ muted metrics, waiting events that hold nothing back, and time zones."""
 from __future__ import annotations
 
 import os
+import signal
 import time
 from collections.abc import Iterator
 from datetime import datetime, timedelta
@@ -427,3 +428,67 @@ def test_thread_keys_do_not_depend_on_the_daemons_time_zone(process_tz):
     assert alert_key(v1, "UTC") == (METRIC, 1559552403)
     assert alert_key(v1, "Europe/Berlin") == (METRIC, 1559552403 - 7200)
     assert time.mktime(at.timetuple()) == 1559552403 - 9 * 3600  # what the process zone says
+
+
+# -- the lineage through kill -9 and restarts (the daemon as systemd runs it) ----------------
+
+
+@pytest.mark.slow
+def test_the_lineage_lands_in_its_thread_through_kill_9_and_restarts(tmp_path):
+    from fake_slack import FakeSlack
+    from skyline_sim import SkylineApp, wait_for
+    from test_daemon import start, webapp_create, write_config
+
+    logs = tmp_path / "logs"
+    logs.mkdir()
+    with (
+        FakeSlack() as fake,
+        SkylineApp(logs, "mirage") as mirage,
+        SkylineApp(logs, "webapp") as webapp,
+        SkylineApp(logs, "ionosphere") as ionosphere,
+    ):
+        fake.add_channel("#skyline")
+        cfg = write_config(tmp_path, fake, grace=60.0)
+        proc = start(cfg, fake, "--from-start")
+
+        def replies() -> list[str]:
+            parents = fake.messages("#skyline")
+            return [m.text for m in fake.replies("#skyline", parents[0].ts)] if parents else []
+
+        def kill_and_restart() -> None:
+            nonlocal proc
+            proc.send_signal(signal.SIGKILL)
+            proc.wait()
+            proc = start(cfg, fake, "--from-start")
+
+        def learn(job: str, ts: int, parent: int, generation: int, fp_id: int) -> None:
+            for _, _, msg in learnt(T0, job, ts, parent, generation, fp_id):
+                ionosphere.log(msg)
+
+        try:
+            mirage.alert(METRIC, TS)
+            webapp_create(webapp, 1234, METRIC, TS)
+            assert wait_for(lambda: len(replies()) == 1, timeout=30)
+            kill_and_restart()
+            learn("learn_fp_human", TS, 1234, 0, 1240)
+            assert wait_for(lambda: len(replies()) == 2, timeout=30)
+            kill_and_restart()
+            learn("learn_fp_learnt", LATER_TS, 1240, 1, 1251)
+            kill_and_restart()  # before or after it was read: either way, once
+            for _, _, msg in disabled(T0, [1234, 1240, 1251]):
+                webapp.log(msg)
+            # well within the 60 s grace period: nothing waited for it
+            assert wait_for(lambda: len(replies()) == 4 and len(fake.messages("#skyline")) == 3,
+                            timeout=45), (replies(), fake.messages("#skyline"))
+        finally:
+            proc.send_signal(signal.SIGTERM)
+            proc.wait(timeout=30)
+        texts = replies()
+        assert [t.split(" - ")[0] for t in texts] == [
+            "*TRAINED", "*LEARNING", "*LEARNT", "*DISABLED*"]
+        assert "features profile id 1251 was created" in texts[2]
+        parent, learnt_post, disabled_post = fake.messages("#skyline")
+        assert learnt_post.text.startswith("*Skyline Ionosphere LEARNT* - features profile id 1251")
+        assert disabled_post.text == texts[3]
+        assert fake.reactions("#skyline", parent.ts) == {
+            "thumbsup": 1, "heavy_check_mark": 1, "x": 1}
