@@ -162,6 +162,23 @@ class FeaturesProfileCreated(Event):
 
 
 @dataclass(frozen=True, kw_only=True)
+class LayersCreated(Event):
+    """Ionosphere layers were added to a features profile from its page (webapp.log)."""
+
+    kind: ClassVar[str] = "layers_created"
+    fp_id: int
+    layer_id: int
+    #: the request's ``metric`` and ``timestamp`` (the fp page's own timestamp)
+    metric: str | None = None
+    anomaly_timestamp: int | None = None
+    #: ``fp_layer_label`` as requested (Skyline cuts it to 255 characters)
+    label: str | None = None
+
+    def identity(self) -> tuple[Any, ...]:
+        return (self.kind, self.app, self.layer_id)
+
+
+@dataclass(frozen=True, kw_only=True)
 class FeaturesProfileLearnt(Event):
     """Ionosphere's learn process made a new generation of a features profile."""
 
@@ -238,6 +255,7 @@ EVENT_TYPES: dict[str, type[Event]] = {
         FeaturesProfileDisabled,
         FeaturesProfilesValidated,
         SkylineSelfRequest,
+        LayersCreated,
     )
 }
 

@@ -59,6 +59,7 @@ SELECTORS: dict[str, re.Pattern[bytes]] = {
         rb"|validated (?:fp_id - |all the enabled, unvalidated )"
         rb"|\d+ features profiles found that need validating for "
         rb"|features_profiles_to_validate - \["
+        rb"|new ionosphere layer_id: "
         rb")"
     ),
     # the keywords of parsers/ionosphere.py

@@ -39,6 +39,7 @@ from parsers.events import (
     FeaturesProfileCreated,
     FeaturesProfileDisabled,
     FeaturesProfilesValidated,
+    LayersCreated,
     TrainingDataViewed,
     ValidatedProfile,
 )
@@ -139,6 +140,12 @@ FOUND = re.compile(
 VALIDATED_ALL = re.compile(
     r"validated all the enabled, unvalidated features profiles for metric_id - (\d+)$"
 )
+
+# -- layers created ------------------------------------------------------------------------
+# skyline/webapp/ionosphere_backend.py:3985 (create_ionosphere_layers, v1.1.3+):
+#   'new ionosphere layer_id: %s', logged by the '/ionosphere?...&add_fp_layer=true&fp_id=%s'
+#   request (webapp.py:12231-12250) that then updates Slack with 'layers_created'.
+NEW_LAYER = re.compile(r"new ionosphere layer_id: (\d+)$")
 
 #: arguments of /ionosphere requests that are not a training data page view
 NOT_A_VIEW = frozenset({
@@ -457,7 +464,25 @@ class WebappRules(Rules):
                 line, "found", (int(m.group(1)), m.group(2)), metric_id))
         elif m := VALIDATED_ALL.match(msg):
             return self._validated_all(line, int(m.group(1)), state)
+        elif m := NEW_LAYER.match(msg):
+            return self._layers(line, int(m.group(1)), state)
         return []
+
+    def _layers(self, line: Line, layer_id: int, state: _PidState) -> list[Event]:
+        """The add_fp_layer request of this pid that made the layer."""
+        request = next((r for r in reversed(state.requests)
+                        if _set(r.args, "add_fp_layer") and not r.consumed), None)
+        fp_id = as_int(request.args.get("fp_id")) if request is not None else None
+        if request is None or fp_id is None:
+            self.ctx.stats.unattributed += 1
+            return []
+        request.consumed = True
+        self._let_go(request)
+        label = request.args.get("fp_layer_label")
+        return [LayersCreated(**self.ctx.fields(line), fp_id=fp_id, layer_id=layer_id,
+                              metric=request.args.get("metric") or None,
+                              anomaly_timestamp=as_int(request.args.get("timestamp")),
+                              label=label[:255] if label is not None else None)]
 
     def _create_line(self, line: Line, msg: str, state: _PidState) -> list[Event]:
         if m := REQUESTED.match(msg):

@@ -27,6 +27,7 @@ from parsers.events import (
     FeaturesProfileDisabled,
     FeaturesProfileLearnt,
     FeaturesProfilesValidated,
+    LayersCreated,
     SkylineSelfRequest,
     SlackThread,
     TrainingDataViewed,
@@ -247,6 +248,22 @@ def origin_of(fp_id: int, known: Knowledge) -> tuple[str | None, int | None]:
     return key
 
 
+def _plan_layers(event: LayersCreated, known: Knowledge, config: Config,
+                 final: bool = False) -> Plan:
+    """Skyline gates it on the created switch and reacts with the viewed emoji
+    (ionosphere_backend.py:8597-8606, 8950-8953)."""
+    if not _updates_on(config, "message_on_features_profile_created"):
+        return Plan(note="message_on_features_profile_created is off (layers)")
+    thread, (metric, _) = thread_of(event.fp_id, known)
+    if thread is None and event.metric is not None and event.anomaly_timestamp is not None:
+        metric, thread = event.metric, known.thread(event.metric, event.anomaly_timestamp)
+    if thread is None:
+        return _no_thread(final)
+    emoji = config.slack.message_on_training_data_viewed_reaction_emoji
+    text = render.layers_text(event, metric or event.metric or thread.metric, config.skyline.url)
+    return Plan(actions=tuple(_replies(event, thread, text, [emoji])), note="reply")
+
+
 def thread_of(fp_id: int, known: Knowledge) -> tuple[Thread | None, tuple[str | None, int | None]]:
     """The alert thread of a features profile, through the registry's parent chain.
 
@@ -410,6 +427,7 @@ _PLANNERS = {
     FeaturesProfileCreated: _plan_created,
     FeaturesProfileLearnt: _plan_learnt,
     FeaturesProfileDisabled: _plan_disabled,
+    LayersCreated: _plan_layers,
     FeaturesProfilesValidated: _plan_validated,
 }
 

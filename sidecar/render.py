@@ -14,6 +14,7 @@ from parsers.events import (
     AnomalyAlert,
     FeaturesProfileCreated,
     FeaturesProfileLearnt,
+    LayersCreated,
     TrainingDataViewed,
 )
 
@@ -132,6 +133,15 @@ def created_text(event: FeaturesProfileCreated, skyline_url: str | None) -> str:
         days = event.learn_days if event.learn_days is not None else 30
         text += f" AND set to *LEARN* at {days} days"
     return text
+
+
+def layers_text(event: LayersCreated, metric: str | None, skyline_url: str | None) -> str:
+    """ionosphere_backend.py:8887 ``'*TRAINED layers* - with label - %s, layers were created on
+    features profile id %s for %s - %s'`` (label, or None)."""
+    name = escape(metric or "unknown metric")
+    return (f"*TRAINED layers* - with label - {escape(event.label)}, layers were created on"
+            f" features profile id {event.fp_id} for {name}"
+            f"{_link_suffix(fp_url(skyline_url, event.fp_id, metric))}")
 
 
 def learnt_automatically(event: FeaturesProfileLearnt) -> bool:

@@ -464,6 +464,12 @@ def backend_disabling_fp_ids(ids: Sequence[int]) -> str:
         "ionoshere_backend.py :: disable_features_profile_and_progeny", str(list(ids)))
 
 
+def new_layer_id(layer_id: int) -> str:
+    """ionosphere_backend.py:3985 (create_ionosphere_layers, v1.1.3+):
+    'new ionosphere layer_id: %s'."""
+    return "new ionosphere layer_id: %s" % layer_id
+
+
 def disable_fp_is_set(fp_id: int) -> str:
     """webapp.py:11624: 'disable_fp is set to %s'."""
     return "disable_fp is set to %s" % fp_id

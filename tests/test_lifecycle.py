@@ -202,6 +202,23 @@ def test_a_later_generation_finds_the_thread_of_a_previous_run(setup, tmp_path):
     assert texts[-1].startswith("*LEARNT - not anomalous* - features profile id 1251 was created")
 
 
+def test_layers_created_reply_with_the_viewed_emoji_as_skyline_does(setup):
+    fake, config, store = setup
+    link = (f"{URL}/ionosphere?fp_view=true&timestamp={TS}&metric={METRIC}&fp_id=1234"
+            "&add_fp_layer=true&fp_layer_label=tuesday_pentest")
+    at = T0 + timedelta(hours=2)
+    store.ingest(parse("mirage", mirage_alert(T0))
+                 + parse("webapp", *webapp_created(T0 + timedelta(minutes=5), 1234),
+                         (at, 3120442, L.request_url(link)), (at, 3120442, L.new_layer_id(17))),
+                 None)
+    drain(store, config, deliverer_for(store, config))
+    parent = fake.messages("#skyline")[0]
+    assert fake.replies("#skyline", parent.ts)[-1].text == (
+        "*TRAINED layers* - with label - tuesday_pentest, layers were created on features profile"
+        f" id 1234 for {METRIC} - {fp_link(1234)}")
+    assert fake.reactions("#skyline", parent.ts) == {"thumbsup": 1, "eyes": 1}
+
+
 # -- a waiting event holds nothing back -----------------------------------------------------
 
 

@@ -37,6 +37,7 @@ from parsers.events import (  # noqa: E402
     FeaturesProfileDisabled,
     FeaturesProfileLearnt,
     FeaturesProfilesValidated,
+    LayersCreated,
     SlackThread,
     Source,
     TrainingDataViewed,
@@ -601,8 +602,17 @@ def webapp_log(v: str) -> Log:
     log.add(W_TWO, L.disposing_engine())
     log.add(W_TWO, L.fp_requested("features_profiles", m1, ts1, 1))  # an fp page, not a create
 
+    # layers added on a profile's page: the request names the profile and the label
+    log.tick(300)
+    lay = url(fp_view="true", timestamp=ts1, metric=m1, fp_id=1234, add_fp_layer="true",
+              fp_layer_label="tuesday_pentest")
+    request(log, W_TWO, lay, rid=rid_of(lay))
+    at = log.add(W_TWO, L.new_layer_id(17))
+    log.expect(LayersCreated, at, fp_id=1234, layer_id=17, metric=m1, anomaly_timestamp=ts1,
+               label="tuesday_pentest")
+
     # 4. disabled (the fp and its progeny), 5. validated one, then in bulk
-    log.tick(600)
+    log.tick(300)
     dis = url(fp_view="true", timestamp=ts1, metric=m1, disable_fp=1234)
     request(log, W_ONE, dis, rid=rid_of(dis))
     log.add(W_ONE, L.disable_fp_is_set(1234))
