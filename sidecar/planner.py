@@ -124,7 +124,10 @@ def plan_event(
     if plan.wait_until is not None:
         deadline = ingested_at + config.slack.lifecycle_grace_seconds
         if now < deadline:
-            return Plan(profiles=plan.profiles, wait_until=min(deadline, now + RECHECK_SECONDS),
+            # What needs no thread (a channel post) goes now; its id is the same when the
+            # event is planned again, so it is posted once.
+            return Plan(actions=plan.actions, profiles=plan.profiles,
+                        wait_until=min(deadline, now + RECHECK_SECONDS),
                         note="waiting for thread")
         # Grace is over: plan again without waiting.
         plan = planner(event, known, config, final=True)
@@ -301,13 +304,15 @@ def _plan_learnt(event: FeaturesProfileLearnt, known: Knowledge, config: Config,
                   config.slack.message_on_features_profile_learnt_reaction_emoji]
         actions += _replies(event, thread, render.learnt_text(event, metric, config.skyline.url),
                             emojis)
-    elif not final:
-        return Plan(profiles=(profile,), wait_until=0.0)
+    post: list[Action] = []
     if render.learnt_automatically(event):
         # Skyline also asks the channel to validate it, thread or not
         # (ionosphere_functions.py:1854-1890).
-        actions += _channel_post(event, config,
-                                 render.learnt_channel_text(event, metric, config.skyline.url))
+        post = _channel_post(event, config,
+                             render.learnt_channel_text(event, metric, config.skyline.url))
+    if thread is None and not final:
+        return Plan(actions=tuple(post), profiles=(profile,), wait_until=0.0)
+    actions += post
     note = "reply" if thread is not None else ("channel" if actions else "unthreaded")
     return Plan(actions=tuple(actions), profiles=(profile,), note=note)
 
@@ -370,10 +375,11 @@ def _plan_disabled(event: FeaturesProfileDisabled, known: Knowledge, config: Con
         # profiles the registry never saw: the request's own metric and timestamp
         asked = known.thread(event.metric, event.anomaly_timestamp)
         groups = [(asked, event.fp_ids)] if asked is not None else []
-    if not groups and not final:
-        return Plan(wait_until=0.0)  # the family's alert may not be read yet
     text = render.disabled_text(event.fp_ids, metric, config.skyline.url)
     actions = _channel_post(event, config, text)
+    if not groups and not final:
+        # the family's alert may not be read yet: the thread copy waits, the post does not
+        return Plan(actions=tuple(actions), wait_until=0.0)
     emoji = config.slack.message_on_features_profile_disabled_reaction_emoji
     at = log_epoch(event.logged_at, log_zone(config.skyline.timezone))
     young = [t for t, _ in groups if _thread_age(t, at) <= DISABLED_THREAD_MAX_AGE]

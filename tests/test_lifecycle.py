@@ -274,6 +274,34 @@ def test_a_waiting_event_never_blocks_an_unrelated_one(setup):
     assert fake.reactions("#skyline", parent.ts)["x"] == 1
 
 
+def test_channel_posts_do_not_wait_for_a_thread(setup):
+    fake, config, store = setup
+    config = with_slack(config, lifecycle_grace_seconds=300.0)
+    store.ingest([lifecycle(FeaturesProfileLearnt, app="ionosphere", fp_id=7002,
+                            parent_fp_id=7001, generation=2, metric=METRIC,
+                            anomaly_timestamp=LATER_TS, learn_days=30, job="learn_fp_learnt"),
+                  lifecycle(FeaturesProfileDisabled, fp_ids=(7001, 7002))], None)
+    deliverer = deliverer_for(store, config)
+    for _ in range(100):
+        plan_pending(store, config)
+        deliverer.run_once()
+        if len(fake.messages("#skyline")) == 2:
+            break
+        time.sleep(0.1)
+    texts = [m.text for m in fake.messages("#skyline")]
+    assert texts[0].startswith("*Skyline Ionosphere LEARNT* - features profile id 7002")
+    assert texts[1].startswith("*DISABLED* - features profile id 7001 and 1 related")
+    assert store.counts()["events_waiting"] == 2  # their thread replies may still come
+    # the alert is read late: the replies go to its thread, the posts are not repeated
+    store.ingest([alert(), lifecycle(FeaturesProfileCreated, fp_id=7001, metric=METRIC,
+                                     anomaly_timestamp=TS)], None)
+    drain(store, config, deliverer)
+    *posts, parent = fake.messages("#skyline")
+    assert [m.text for m in posts] == texts and f"{METRIC} at 7 days" in parent.text
+    assert [m.text[:12] for m in fake.replies("#skyline", parent.ts)] == [
+        "*TRAINED - n", "*LEARNT - no", "*DISABLED* -"]
+
+
 def test_disabled_thread_copy_only_while_the_thread_is_younger_than_a_week(setup):
     fake, config, store = setup
     old_ts = int(time.time()) - 30 * 86400
@@ -495,8 +523,12 @@ def test_the_lineage_lands_in_its_thread_through_kill_9_and_restarts(tmp_path):
             for _, _, msg in disabled(T0, [1234, 1240, 1251]):
                 webapp.log(msg)
             # well within the 60 s grace period: nothing waited for it
-            assert wait_for(lambda: len(replies()) == 4 and len(fake.messages("#skyline")) == 3,
-                            timeout=45), (replies(), fake.messages("#skyline"))
+            def landed() -> bool:
+                parents = fake.messages("#skyline")
+                return (len(replies()) == 4 and len(parents) == 3
+                        and "x" in fake.reactions("#skyline", parents[0].ts))
+
+            assert wait_for(landed, timeout=45), (replies(), fake.messages("#skyline"))
         finally:
             proc.send_signal(signal.SIGTERM)
             proc.wait(timeout=30)
