@@ -2,12 +2,14 @@
 
 Skyline's semantics (``alert_slack`` in mirage/mirage_alerters.py and analyzer/alerters.py): an
 alert goes to every channel of ``SLACK_OPTS['channels'][alert[0]]`` (else ``default_channel``),
-and only the first of them carries the thread that lifecycle events reply to. A lifecycle event
-finds its thread by the alert key (metric, anomaly timestamp), through the features-profile
-registry for fp events. One with no thread yet waits for the grace period (files are read
-concurrently, so webapp.log can be read ahead of mirage.log); then the events Skyline itself
-posts to the channel (disabled, validated, later learnt generations) go to the default channel,
-and the others are recorded as unthreaded.
+and only the first of them carries the thread that lifecycle events reply to (Skyline replies
+in its default channel whatever the alert's: the sidecar keeps to the alert's own thread). An
+alert Skyline logged as muted in its cycle is not posted. A lifecycle event finds its thread by
+the alert key (metric, anomaly timestamp), for fp events through the features-profile registry's
+parent chain. The channel posts Skyline makes (learnt automatically, disabled, bulk validated)
+go out at once; a thread reply whose thread is not known yet waits for the grace period (files
+are read concurrently, so webapp.log can be read ahead of mirage.log), then is recorded as
+unthreaded. A waiting event never holds back another one.
 """
 
 from __future__ import annotations
@@ -241,14 +243,6 @@ def _plan_created(event: FeaturesProfileCreated, known: Knowledge, config: Confi
     text = render.created_text(event, config.skyline.url)
     return Plan(actions=tuple(_replies(event, thread, text, [emoji])), profiles=(profile,),
                 note="reply")
-
-
-def origin_of(fp_id: int, known: Knowledge) -> tuple[str | None, int | None]:
-    """Walk the parent chain of a features profile to the alert it came from."""
-    thread, key = thread_of(fp_id, known)
-    if thread is not None:
-        return thread.metric, thread.anomaly_timestamp
-    return key
 
 
 def _plan_layers(event: LayersCreated, known: Knowledge, config: Config,
