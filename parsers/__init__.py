@@ -4,6 +4,7 @@ from parsers.common import MAX_PIDS, ParseStats
 from parsers.events import (
     EVENT_TYPES,
     AlertMuted,
+    AnomaliesLabelled,
     AnomalyAlert,
     Event,
     FeaturesProfileCreated,
@@ -26,6 +27,7 @@ __all__ = [
     "MAX_PIDS",
     "SELECTORS",
     "AlertMuted",
+    "AnomaliesLabelled",
     "AnomalyAlert",
     "Event",
     "FeaturesProfileCreated",

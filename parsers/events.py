@@ -179,6 +179,20 @@ class LayersCreated(Event):
 
 
 @dataclass(frozen=True, kw_only=True)
+class AnomaliesLabelled(Event):
+    """Anomalies were labelled from the Panorama page (webapp.log): every anomaly between the
+    two timestamps of the metrics or namespaces given."""
+
+    kind: ClassVar[str] = "anomalies_labelled"
+    start_timestamp: int
+    end_timestamp: int
+    label: str
+    metrics: tuple[str, ...] = ()
+    #: SQL LIKE patterns as Skyline uses them ('stats.web' means 'stats.web.%')
+    namespaces: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, kw_only=True)
 class FeaturesProfileLearnt(Event):
     """Ionosphere's learn process made a new generation of a features profile."""
 
@@ -256,6 +270,7 @@ EVENT_TYPES: dict[str, type[Event]] = {
         FeaturesProfilesValidated,
         SkylineSelfRequest,
         LayersCreated,
+        AnomaliesLabelled,
     )
 }
 

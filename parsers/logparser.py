@@ -60,6 +60,8 @@ SELECTORS: dict[str, re.Pattern[bytes]] = {
         rb"|\d+ features profiles found that need validating for "
         rb"|features_profiles_to_validate - \["
         rb"|new ionosphere layer_id: "
+        rb"|label_anomalies (?:metrics_list - |namespaces_list - "
+        rb"|:: determine metric ids for label anomalies )"
         rb")"
     ),
     # the keywords of parsers/ionosphere.py

@@ -23,6 +23,7 @@ from typing import Protocol
 
 from parsers.alerts import MUTE_CYCLE
 from parsers.events import (
+    AnomaliesLabelled,
     AnomalyAlert,
     Event,
     FeaturesProfileCreated,
@@ -54,6 +55,7 @@ class Knowledge(Protocol):
     def profile(self, fp_id: int) -> Profile | None: ...
     def logged_times(self, kind: str, metric: str, anomaly_timestamp: int) -> list[datetime]: ...
     def muted_times(self, app: str, metric: str) -> list[datetime]: ...
+    def threads_between(self, start: int, end: int) -> list[Thread]: ...
 
 
 @dataclass(frozen=True)
@@ -414,6 +416,30 @@ def _plan_validated(event: FeaturesProfilesValidated, known: Knowledge, config: 
     return Plan(actions=tuple(actions), profiles=profiles, note="validated")
 
 
+def _plan_labelled(event: AnomaliesLabelled, known: Knowledge, config: Config,
+                   final: bool = False) -> Plan:
+    """A ``*LABELLED*`` reply, no reaction, in the thread of every anomaly labelled: those
+    between the two timestamps whose metric is one of ``metrics`` or LIKE one of
+    ``namespaces`` (ionosphere_backend.py:9180-9451; no switch but thread_updates)."""
+    if not config.slack.thread_updates:
+        return Plan(note="thread_updates is off")
+    patterns = [_like(ns) for ns in event.namespaces]
+    threads = [t for t in known.threads_between(event.start_timestamp, event.end_timestamp)
+               if t.metric in event.metrics or any(p.fullmatch(t.metric) for p in patterns)]
+    text = render.labelled_text(event.label)
+    actions = [a for t in threads for a in _replies(event, t, text, [])]
+    return Plan(actions=tuple(actions), note=f"labelled in {len(threads)} thread(s)")
+
+
+def _like(namespace: str) -> re.Pattern[str]:
+    """Skyline's namespace match: ``metric LIKE '<ns>.%'`` (the namespace as given when it has
+    a ``%``), case-insensitive as MySQL compares."""
+    ns = namespace.rstrip(".")
+    like = ns if "%" in ns else f"{ns}.%"
+    body = "".join(".*" if c == "%" else "." if c == "_" else re.escape(c) for c in like)
+    return re.compile(body, re.IGNORECASE | re.DOTALL)
+
+
 def _no_thread(final: bool, profiles: tuple[Profile, ...] = ()) -> Plan:
     if final:
         return Plan(profiles=profiles, note="unthreaded: no alert thread known")
@@ -428,6 +454,7 @@ _PLANNERS = {
     FeaturesProfileLearnt: _plan_learnt,
     FeaturesProfileDisabled: _plan_disabled,
     LayersCreated: _plan_layers,
+    AnomaliesLabelled: _plan_labelled,
     FeaturesProfilesValidated: _plan_validated,
 }
 

@@ -144,6 +144,11 @@ def layers_text(event: LayersCreated, metric: str | None, skyline_url: str | Non
             f"{_link_suffix(fp_url(skyline_url, event.fp_id, metric))}")
 
 
+def labelled_text(label: str) -> str:
+    """ionosphere_backend.py:9428 ``'*LABELLED* - %s'``."""
+    return f"*LABELLED* - {escape(label)}"
+
+
 def learnt_automatically(event: FeaturesProfileLearnt) -> bool:
     """Not ``learn_fp_human``: Skyline words it LEARNT and asks the channel to validate it
     (learn.py:1816-1828); a v1 work item without a job counts by its generation."""

@@ -319,6 +319,14 @@ class Store:
         ))
         return _row_to(Thread, rows[0]) if rows else None
 
+    def threads_between(self, start: int, end: int) -> list[Thread]:
+        """The threads of anomalies from ``start`` to ``end`` (inclusive), oldest first."""
+        rows = self.db.query(
+            "SELECT * FROM threads WHERE anomaly_timestamp BETWEEN ? AND ?"
+            " ORDER BY anomaly_timestamp, metric", [start, end],
+        )
+        return [_row_to(Thread, r) for r in rows]
+
     # -- planning ---------------------------------------------------------------------------------
     def record_plan(
         self,

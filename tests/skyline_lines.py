@@ -470,6 +470,19 @@ def new_layer_id(layer_id: int) -> str:
     return "new ionosphere layer_id: %s" % layer_id
 
 
+def label_list(which: str, items: Sequence[str]) -> str:
+    """webapp.py:6977 / :6981 (v3.0.4+): 'label_anomalies metrics_list - %s',
+    'label_anomalies namespaces_list - %s' (the comma-split request argument)."""
+    return "label_anomalies %s_list - %s" % (which, str(list(items)))
+
+
+def label_anomalies(start: int, end: int, label: str) -> str:
+    """ionosphere_backend.py:9197-9199 (v3.0.4+): 'label_anomalies :: determine metric ids for
+    label anomalies between %s and %s with label %s'."""
+    return ("label_anomalies :: determine metric ids for label anomalies between %s and %s with"
+            " label %s" % (start, end, label))
+
+
 def disable_fp_is_set(fp_id: int) -> str:
     """webapp.py:11624: 'disable_fp is set to %s'."""
     return "disable_fp is set to %s" % fp_id

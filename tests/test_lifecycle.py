@@ -219,6 +219,26 @@ def test_layers_created_reply_with_the_viewed_emoji_as_skyline_does(setup):
     assert fake.reactions("#skyline", parent.ts) == {"thumbsup": 1, "eyes": 1}
 
 
+def test_labelled_anomalies_reply_in_every_thread_of_the_range(setup):
+    fake, config, store = setup
+    names = [METRIC, "stats.web02.mem.free", "carbon.relays.a", "other.metric", "STATS.WEB09.MEM.x"]
+    alerts = [mirage_alert(T0, ts=TS + 10 * i, metric=m) for i, m in enumerate(names)]
+    alerts.append(mirage_alert(T0, ts=TS + 7200, metric=METRIC))  # outside the range
+    at, pid = T0 + timedelta(hours=3), 3120441
+    store.ingest(parse("mirage", *alerts) + parse(
+        "webapp", (at, pid, L.label_list("metrics", [METRIC])),
+        (at, pid, L.label_list("namespaces", ["stats.web0_.mem", "carbon"])),
+        (at, pid, L.label_anomalies(TS - 60, TS + 3600, "pentest & <b>"))), None)
+    drain(store, config, deliverer_for(store, config))
+    labelled = {m.text.split(" at ")[0].split(" - ")[1]
+                for m in fake.messages("#skyline")
+                if [r.text for r in fake.replies("#skyline", m.ts)]
+                == ["*LABELLED* - pentest &amp; &lt;b&gt;"]}
+    assert labelled == {METRIC, "stats.web02.mem.free", "carbon.relays.a", "STATS.WEB09.MEM.x"}
+    assert sum(len(fake.replies("#skyline", m.ts)) for m in fake.messages("#skyline")) == 4
+    assert all(fake.reactions("#skyline", m.ts) == {} for m in fake.messages("#skyline"))
+
+
 # -- a waiting event holds nothing back -----------------------------------------------------
 
 

@@ -31,6 +31,7 @@ import skyline_lines as L  # noqa: E402
 
 from parsers.events import (  # noqa: E402
     AlertMuted,
+    AnomaliesLabelled,
     AnomalyAlert,
     Event,
     FeaturesProfileCreated,
@@ -610,6 +611,20 @@ def webapp_log(v: str) -> Log:
     at = log.add(W_TWO, L.new_layer_id(17))
     log.expect(LayersCreated, at, fp_id=1234, layer_id=17, metric=m1, anomaly_timestamp=ts1,
                label="tuesday_pentest")
+
+    if n >= 3:  # anomalies labelled from the Panorama page (v3.0.4+)
+        log.tick(60)
+        lab = url("panorama", label_anomalies="true", start_timestamp=ts1 - 60,
+                  end_timestamp=ts1 + 60, metrics=m1, namespaces="stats.web%,carbon",
+                  label="pentest")
+        request(log, W_ONE, lab, rid=rid_of(lab))
+        log.add(W_ONE, L.label_list("metrics", [m1]))
+        log.add(W_ONE, L.label_list("namespaces", ["stats.web%", "carbon"]))
+        at = log.add(W_ONE, L.label_anomalies(ts1 - 60, ts1 + 60, "pentest"))
+        log.expect(AnomaliesLabelled, at, start_timestamp=ts1 - 60, end_timestamp=ts1 + 60,
+                   label="pentest", metrics=(m1,), namespaces=("stats.web%", "carbon"))
+        log.add(W_ONE, "label_anomalies :: 1 of these anomalies were related to the specified "
+                       "metrics/namespaces")
 
     # 4. disabled (the fp and its progeny), 5. validated one, then in bulk
     log.tick(300)
