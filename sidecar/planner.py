@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Protocol
 
-from parsers.alerts import MUTE_CYCLE
+from parsers.alerts import MUTE_CYCLE, SLACK_ANOMALOUS
 from parsers.events import (
     AnomaliesLabelled,
     AnomalyAlert,
@@ -46,6 +46,9 @@ MAX_PARENT_CHAIN = 64
 DISABLED_THREAD_MAX_AGE = 604800
 #: a waiting event looks for its thread again this often, until its grace period is over
 RECHECK_SECONDS = 2.0
+#: an alert Skyline's own Slack is posting waits at most this long for the thread (adopted)
+#: or the muted line that alert_slack logs after it
+SKYLINE_POSTS_HOLD = 30.0
 #: a view this close to Ionosphere's own request for the same page is that request
 SELF_REQUEST_WINDOW = timedelta(seconds=120)
 
@@ -126,7 +129,10 @@ def plan_event(
         adopted = tuple(t for t in plan.threads if t.origin == "adopted")
         return Plan(profiles=plan.profiles, threads=adopted, note="recorded only")
     if plan.wait_until is not None:
-        deadline = ingested_at + config.slack.lifecycle_grace_seconds
+        grace = config.slack.lifecycle_grace_seconds
+        if isinstance(event, AnomalyAlert):
+            grace = min(grace, SKYLINE_POSTS_HOLD)
+        deadline = ingested_at + grace
         if now < deadline:
             # What needs no thread (a channel post) goes now; its id is the same when the
             # event is planned again, so it is posted once.
@@ -149,6 +155,10 @@ def _plan_alert(alert: AnomalyAlert, known: Knowledge, config: Config, final: bo
     key = alert_key(alert, config.skyline.timezone)
     if known.thread(*key) is not None:
         return Plan(note="alert already has a thread")
+    if alert.message.startswith(SLACK_ANOMALOUS) and not final:
+        # Skyline's own Slack is posting it: its thread line (adopted) or its muted line
+        # follows in this pid
+        return Plan(wait_until=0.0)
     channels = route(alert, config)
     if not channels:
         return Plan(note="no channel: set SLACK_OPTS default_channel or channels")

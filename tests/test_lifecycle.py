@@ -453,6 +453,26 @@ def test_a_muted_line_read_in_a_later_batch_of_the_same_cycle_still_mutes(setup)
     assert fake.messages("#skyline") == []
 
 
+@pytest.mark.parametrize("then", ["muted", "thread"])
+def test_skylines_own_slack_alert_waits_for_the_line_that_follows_it(setup, then):
+    fake, config, store = setup
+    config = with_slack(config, lifecycle_grace_seconds=300.0)
+    alert_list = L.alert_list("stats", "slack", 3600, 168)
+    store.ingest(parse("mirage", (T0, 23456, L.slack_anomalous(
+        alert_list, L.mirage_metric("v5", 87.5, METRIC, TS)))), None)
+    plan_pending(store, config)
+    assert store.actions() == [] and store.counts()["events_waiting"] == 1
+    # the next read brings what alert_slack logged next in that pid
+    follow = (L.muted("slack", METRIC) if then == "muted"
+              else L.panorama_thread_key(METRIC, TS, "1795698622.123456"))
+    events = parse("mirage", (T0, 23456, follow))
+    assert events
+    store.ingest(events, None)
+    drain(store, config, deliverer_for(store, config))
+    assert fake.messages("#skyline") == []
+    assert (store.thread(METRIC, TS) is None) == (then == "muted")
+
+
 def test_lifecycle_of_a_muted_alert_follows_the_no_thread_rules(setup):
     fake, config, store = setup
     store.ingest(
