@@ -3,6 +3,8 @@
 from parsers.common import MAX_PIDS, ParseStats
 from parsers.events import (
     EVENT_TYPES,
+    AlertMuted,
+    AnomaliesLabelled,
     AnomalyAlert,
     BoundaryAlert,
     Event,
@@ -10,6 +12,7 @@ from parsers.events import (
     FeaturesProfileDisabled,
     FeaturesProfileLearnt,
     FeaturesProfilesValidated,
+    LayersCreated,
     SkylineSelfRequest,
     SlackThread,
     Source,
@@ -24,6 +27,8 @@ __all__ = [
     "EVENT_TYPES",
     "MAX_PIDS",
     "SELECTORS",
+    "AlertMuted",
+    "AnomaliesLabelled",
     "AnomalyAlert",
     "BoundaryAlert",
     "Event",
@@ -31,6 +36,7 @@ __all__ = [
     "FeaturesProfileDisabled",
     "FeaturesProfileLearnt",
     "FeaturesProfilesValidated",
+    "LayersCreated",
     "LogParser",
     "ParseStats",
     "SkylineSelfRequest",

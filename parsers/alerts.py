@@ -36,7 +36,7 @@ import re
 from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from parsers.common import (
@@ -50,7 +50,7 @@ from parsers.common import (
     as_int,
     earliest,
 )
-from parsers.events import AnomalyAlert, Event, SlackThread
+from parsers.events import AlertMuted, AnomalyAlert, Event, SlackThread
 from parsers.framing import Record
 from parsers.pyrepr import ReprError, literal, literal_or_none
 
@@ -140,6 +140,15 @@ THREAD_TS = re.compile(r"alert_slack - the slack_thread_ts is (\S+)$")
 THREAD_GROUP = re.compile(
     r"alert_slack - slack group is (\S+) and the slack_thread_ts is (\S+)$"
 )
+
+# -- muted metrics (mute_alerts_on) --------------------------------------------------------
+# skyline/analyzer/alerters.py:1424 (smtp), 1579 (pagerduty), 2347 (slack);
+# skyline/mirage/mirage_alerters.py:1623, 1760, 2573, 2962, 3695; boundary_alerters.py:485, 750
+# ('alert_htpp', sic, 1322) (v4.0.0+): '<alerter> - %s is muted, not alerting'. smtp runs
+# first, in a child process, and logs it even while SLACK_ENABLED is False.
+MUTED = re.compile(r"alert_(\w+) - (\S+) is muted, not alerting$")
+#: the muted line and the alert it silences are one alert cycle: this close in log time
+MUTE_CYCLE = timedelta(seconds=60)
 
 _THREAD_TS_VALUE = re.compile(r"\d+\.\d+")
 # First two items of an alert repr when it is no literal (an object in the config dict).
@@ -311,7 +320,9 @@ class AlertRules(Rules):
         #: (metric, anomaly timestamp or None) of waterfall lines, held while their key lives
         self._waterfalls: AgeQueue[tuple[str, int | None]] = AgeQueue(WATERFALL_KEY_AGE)
         self._waterfall_keys: dict[tuple[str, int | None], int] = {}
-        self._sweeps = Sweeps(self._queue, self._told, self._waterfalls)
+        #: muted lines, held for their alert cycle (a resumed parser re-reads them)
+        self._muted_lines: AgeQueue[str] = AgeQueue(MUTE_CYCLE)
+        self._sweeps = Sweeps(self._queue, self._told, self._waterfalls, self._muted_lines)
         self._released: list[Event] = []
         self._mirage = ctx.app == "mirage"
         self._default_context = DEFAULT_CONTEXT.get(ctx.app, ctx.app.capitalize())
@@ -325,7 +336,12 @@ class AlertRules(Rules):
             "sent": self._sent,
             "added": self._thread,
             "waterfall": self._waterfall,
+            **dict.fromkeys(
+                ("alert_smtp", "alert_pagerduty", "alert_http", "alert_htpp", "alert_sms"),
+                self._muted),
         }
+        #: metric -> (its held muted line, when this log last said it is muted)
+        self._mutes: dict[str, tuple[int, datetime]] = {}
 
     # -- Rules -------------------------------------------------------------------------------
     def handle(self, line: Line) -> list[Event]:
@@ -338,6 +354,8 @@ class AlertRules(Rules):
                 self._untell(pid, told)
             for key in self._waterfalls.expired(line.at):
                 self._waterfall_keys.pop(key, None)
+            for metric in self._muted_lines.expired(line.at):
+                self._mutes.pop(metric, None)  # a newer line of the metric replaced its own
         msg = line.message
         rule = self._by_word.get(msg.split(" ", 1)[0])  # every rule's line starts its own way
         if rule is not None:
@@ -354,7 +372,7 @@ class AlertRules(Rules):
         return out
 
     def held_from(self) -> Record | None:
-        return earliest(self._queue, self._told, self._waterfalls)
+        return earliest(self._queue, self._told, self._waterfalls, self._muted_lines)
 
     def tracked_pids(self) -> int:
         return len(self._pids)
@@ -365,6 +383,8 @@ class AlertRules(Rules):
             return self._detail(line, msg[len(SLACK_DISABLED):], "slack")
         if msg.startswith(SLACK_ANOMALOUS):
             return self._detail(line, msg[len(SLACK_ANOMALOUS):], "slack", sending_slack=True)
+        if msg.endswith(" is muted, not alerting"):
+            return self._muted(line, msg)
         return self._thread(line, msg)
 
     def _trigger_alert(self, line: Line, msg: str) -> list[Event]:
@@ -415,6 +435,7 @@ class AlertRules(Rules):
             waterfall=bool(self._waterfall_keys) and (
                 (item.metric, item.timestamp) in self._waterfall_keys
                 or (item.metric, None) in self._waterfall_keys),
+            muted=self._was_muted(item.metric, line.at),
         )]
 
     def _waterfall(self, line: Line, msg: str) -> list[Event]:
@@ -499,6 +520,7 @@ class AlertRules(Rules):
             alerter=alerter,
             value=value,
             context=self._default_context,
+            muted=self._was_muted(metric, line.at),
         )
 
     def _alert_event(self, p: _Pending) -> AnomalyAlert:
@@ -540,6 +562,29 @@ class AlertRules(Rules):
             if told is not None:
                 self._told.discard(told.key)
 
+    # -- muted metrics -----------------------------------------------------------------------
+    def _muted(self, line: Line, msg: str) -> list[Event]:
+        """A muted line: an event of its own, and remembered for the alert lines of the cycle."""
+        m = MUTED.match(msg)
+        if m is None:
+            return []
+        alerter, metric = m.group(1), m.group(2)
+        if metric in self._mutes:
+            self._muted_lines.discard(self._mutes[metric][0])
+        self._mutes[metric] = (self._muted_lines.add(line, metric), line.at)
+        timestamp = None
+        state = self._pids.peek(line.pid)
+        if alerter == "slack" and state is not None and state.slack is not None \
+                and state.slack.metric == metric:
+            timestamp = state.slack.timestamp
+            self._close(state, state.slack)  # alert_slack returns: no thread follows
+        return [AlertMuted(**self.ctx.fields(line), metric=metric, alerter=alerter,
+                           anomaly_timestamp=timestamp)]
+
+    def _was_muted(self, metric: str, at: datetime) -> bool:
+        """Whether this log said the metric is muted in the cycle of an alert line at ``at``."""
+        held = self._mutes.get(metric)
+        return held is not None and abs(at - held[1]) <= MUTE_CYCLE
     # -- Slack threads -----------------------------------------------------------------------
     def _thread(self, line: Line, msg: str) -> list[Event]:
         metric: Any

@@ -84,6 +84,14 @@ class AnomalyAlert(Event):
     test_alert: bool = False
     #: a ``waterfall alerting on`` line for it came first (its Redis key lives 300 s)
     waterfall: bool = False
+    #: Skyline logged the metric muted (mute_alerts_on) just before, in this alert cycle
+    muted: bool = False
+
+    def to_dict(self) -> dict[str, Any]:
+        data = Event.to_dict(self)
+        if not self.muted:
+            del data["muted"]  # shown only when it says something
+        return data
 
     def identity(self) -> tuple[Any, ...]:
         # One anomaly seen through several lines (SLACK_ENABLED, trigger_alert, sent ... alert)
@@ -114,6 +122,19 @@ class BoundaryAlert(Event):
     muted: bool = False
     #: ``test alert to <alerter> for <metric>`` (boundary.py:1682): algorithm 'testing'
     test_alert: bool = False
+
+
+@dataclass(frozen=True, kw_only=True)
+class AlertMuted(Event):
+    """An alerter did not alert because the metric is muted (``mute_alerts_on``, v4+):
+    ``alert_<alerter> - <metric> is muted, not alerting``."""
+
+    kind: ClassVar[str] = "alert_muted"
+    metric: str
+    alerter: str
+    #: known when the pid was sending this metric's alert (alert_slack, Skyline's Slack on)
+    anomaly_timestamp: int | None = None
+    muted: bool = True
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -165,6 +186,37 @@ class FeaturesProfileCreated(Event):
         # One features profile, one event: its lines (new fp_id, dir created, learn work) are
         # spread over a request, and the parser may complete it from any of them.
         return (self.kind, self.app, self.fp_id)
+
+
+@dataclass(frozen=True, kw_only=True)
+class LayersCreated(Event):
+    """Ionosphere layers were added to a features profile from its page (webapp.log)."""
+
+    kind: ClassVar[str] = "layers_created"
+    fp_id: int
+    layer_id: int
+    #: the request's ``metric`` and ``timestamp`` (the fp page's own timestamp)
+    metric: str | None = None
+    anomaly_timestamp: int | None = None
+    #: ``fp_layer_label`` as requested (Skyline cuts it to 255 characters)
+    label: str | None = None
+
+    def identity(self) -> tuple[Any, ...]:
+        return (self.kind, self.app, self.layer_id)
+
+
+@dataclass(frozen=True, kw_only=True)
+class AnomaliesLabelled(Event):
+    """Anomalies were labelled from the Panorama page (webapp.log): every anomaly between the
+    two timestamps of the metrics or namespaces given."""
+
+    kind: ClassVar[str] = "anomalies_labelled"
+    start_timestamp: int
+    end_timestamp: int
+    label: str
+    metrics: tuple[str, ...] = ()
+    #: SQL LIKE patterns as Skyline uses them ('stats.web' means 'stats.web.%')
+    namespaces: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -237,6 +289,7 @@ EVENT_TYPES: dict[str, type[Event]] = {
     for cls in (
         AnomalyAlert,
         BoundaryAlert,
+        AlertMuted,
         SlackThread,
         TrainingDataViewed,
         FeaturesProfileCreated,
@@ -244,6 +297,8 @@ EVENT_TYPES: dict[str, type[Event]] = {
         FeaturesProfileDisabled,
         FeaturesProfilesValidated,
         SkylineSelfRequest,
+        LayersCreated,
+        AnomaliesLabelled,
     )
 }
 

@@ -35,6 +35,7 @@ _ALERT_SELECT = (
     rb"|sent \S+ alert: For "
     rb"|added Panorama slack_thread_ts Redis key - "
     rb"|waterfall alerting on "
+    rb"|alert_(?:smtp|slack|pagerduty|http|htpp|sms) - \S+ is muted, not alerting"
 )
 SELECTORS: dict[str, re.Pattern[bytes]] = {
     # + the analyzer's bare alert lines and their cancels (parsers/alerts.py)
@@ -60,6 +61,9 @@ SELECTORS: dict[str, re.Pattern[bytes]] = {
         rb"|validated (?:fp_id - |all the enabled, unvalidated )"
         rb"|\d+ features profiles found that need validating for "
         rb"|features_profiles_to_validate - \["
+        rb"|new ionosphere layer_id: "
+        rb"|label_anomalies (?:metrics_list - |namespaces_list - "
+        rb"|:: determine metric ids for label anomalies )"
         rb")"
     ),
     # the keywords of parsers/ionosphere.py

@@ -35,10 +35,12 @@ from parsers.common import (
     url_args,
 )
 from parsers.events import (
+    AnomaliesLabelled,
     Event,
     FeaturesProfileCreated,
     FeaturesProfileDisabled,
     FeaturesProfilesValidated,
+    LayersCreated,
     TrainingDataViewed,
     ValidatedProfile,
 )
@@ -140,6 +142,23 @@ VALIDATED_ALL = re.compile(
     r"validated all the enabled, unvalidated features profiles for metric_id - (\d+)$"
 )
 
+# -- layers created ------------------------------------------------------------------------
+# skyline/webapp/ionosphere_backend.py:3985 (create_ionosphere_layers, v1.1.3+):
+#   'new ionosphere layer_id: %s', logged by the '/ionosphere?...&add_fp_layer=true&fp_id=%s'
+#   request (webapp.py:12231-12250) that then updates Slack with 'layers_created'.
+NEW_LAYER = re.compile(r"new ionosphere layer_id: (\d+)$")
+
+# -- anomalies labelled --------------------------------------------------------------------
+# skyline/webapp/webapp.py:6977 and :6981 (the /panorama?label_anomalies=true request, v3.0.0+):
+#   'label_anomalies metrics_list - %s', 'label_anomalies namespaces_list - %s' (lists of str)
+LABEL_LIST = re.compile(r"label_anomalies (metrics|namespaces)_list - (\[.*\])$")
+# skyline/webapp/ionosphere_backend.py:9197-9199 (label_anomalies, called right after them):
+#   'label_anomalies :: determine metric ids for label anomalies between %s and %s with label %s'
+LABELLING = re.compile(
+    r"label_anomalies :: determine metric ids for label anomalies between (\d+) and (\d+)"
+    r" with label (.*)$"
+)
+
 #: arguments of /ionosphere requests that are not a training data page view
 NOT_A_VIEW = frozenset({
     "fp_view", "fp_id", "calc_features", "add_fp", "saved_training_data", "fp_validate",
@@ -226,6 +245,8 @@ class _PidState:
     #: metric_id -> profiles listed / (count, metric) found, for 'validated all' (bulk)
     to_validate: OrderedDict[int, _Held] = field(default_factory=OrderedDict)
     found: OrderedDict[int, _Held] = field(default_factory=OrderedDict)
+    #: (metrics, namespaces) of the label_anomalies request being answered
+    labelling: _Held | None = None
 
 
 class WebappRules(Rules):
@@ -457,7 +478,48 @@ class WebappRules(Rules):
                 line, "found", (int(m.group(1)), m.group(2)), metric_id))
         elif m := VALIDATED_ALL.match(msg):
             return self._validated_all(line, int(m.group(1)), state)
+        elif m := NEW_LAYER.match(msg):
+            return self._layers(line, int(m.group(1)), state)
+        elif m := LABEL_LIST.match(msg):
+            self._label_list(line, m.group(1), m.group(2), state)
+        elif m := LABELLING.match(msg):
+            return self._labelled(line, m, state)
         return []
+
+    def _label_list(self, line: Line, which: str, text: str, state: _PidState) -> None:
+        items = literal_or_none(text)
+        if not isinstance(items, list) or not all(isinstance(i, str) for i in items):
+            self.ctx.stats.bad_values += 1
+            return
+        held = state.labelling
+        if which == "metrics" or held is None:  # metrics are logged first: a new request
+            self._used(held)
+            held = state.labelling = self._keep(line, "labelling", ((), ()))
+        metrics = held.value[0]
+        held.value = (tuple(items), ()) if which == "metrics" else (metrics, tuple(items))
+
+    def _labelled(self, line: Line, m: re.Match[str], state: _PidState) -> list[Event]:
+        metrics, namespaces = self._used(state.labelling) or ((), ())
+        state.labelling = None
+        return [AnomaliesLabelled(**self.ctx.fields(line), start_timestamp=int(m.group(1)),
+                                  end_timestamp=int(m.group(2)), label=m.group(3),
+                                  metrics=metrics, namespaces=namespaces)]
+
+    def _layers(self, line: Line, layer_id: int, state: _PidState) -> list[Event]:
+        """The add_fp_layer request of this pid that made the layer."""
+        request = next((r for r in reversed(state.requests)
+                        if _set(r.args, "add_fp_layer") and not r.consumed), None)
+        fp_id = as_int(request.args.get("fp_id")) if request is not None else None
+        if request is None or fp_id is None:
+            self.ctx.stats.unattributed += 1
+            return []
+        request.consumed = True
+        self._let_go(request)
+        label = request.args.get("fp_layer_label")
+        return [LayersCreated(**self.ctx.fields(line), fp_id=fp_id, layer_id=layer_id,
+                              metric=request.args.get("metric") or None,
+                              anomaly_timestamp=as_int(request.args.get("timestamp")),
+                              label=label[:255] if label is not None else None)]
 
     def _create_line(self, line: Line, msg: str, state: _PidState) -> list[Event]:
         if m := REQUESTED.match(msg):

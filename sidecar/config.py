@@ -21,8 +21,8 @@ from dataclasses import dataclass, field, fields
 from difflib import get_close_matches
 from pathlib import Path
 from typing import Any
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from sidecar.logtime import ZoneError, log_zone
 from sidecar.skyline_settings import SettingsError, read_settings
 
 __all__ = [
@@ -116,8 +116,9 @@ class SkylineOptions:
     hostname: str | None = None
     #: BOUNDARY_SMTP_OPTS['graphite_previous_hours']: Boundary's graph period (else FULL_DURATION).
     boundary_graphite_previous_hours: int | None = None
-    #: The IANA zone Skyline's server runs in: its alert times and Graphite from/until are
-    #: server-local. None: this host's local time (the sidecar runs beside Skyline).
+    #: The IANA zone Skyline's server runs in: its log prefix times, alert times and Graphite
+    #: from/until are server-local. None: the machine's /etc/localtime (the sidecar runs beside
+    #: Skyline).
     timezone: str | None = None
 
 
@@ -144,6 +145,8 @@ class SlackOptions:
     message_on_features_profile_disabled: bool = True
     message_on_features_profile_disabled_reaction_emoji: str = "x"
     message_on_validated_features_profiles: bool = True
+    #: Sidecar switch: also post a single profile's validation (Skyline posts only bulk ones).
+    message_on_single_validated_features_profile: bool = False
     base_url: str = "https://slack.com/api/"
     #: ALERTS alerter names that mean "post this to Slack".
     alerters: tuple[str, ...] = ("slack",)
@@ -329,6 +332,15 @@ def _base_url(value: Any, where: _Where) -> str:
     return url + "/"  # slack_sdk appends method names to it verbatim
 
 
+def _timezone(value: Any, where: _Where) -> str:
+    name = _string(value, where)
+    try:
+        log_zone(name)
+    except ZoneError as exc:
+        raise ConfigError(where.file, where.key, str(exc)) from exc
+    return name
+
+
 def _emoji(value: Any, where: _Where) -> str:
     name = _string(value, where).strip(":")  # reactions.add wants a bare name: ':eyes:' -> 'eyes'
     if not name:
@@ -390,16 +402,6 @@ def _positive_int(value: Any, where: _Where) -> int:
     if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
         raise where.error("a whole number > 0", value)
     return value
-
-
-def _timezone(value: Any, where: _Where) -> str | None:
-    name = _optional_string(value, where)
-    if name is not None:
-        try:
-            ZoneInfo(name)
-        except (ZoneInfoNotFoundError, ValueError) as e:
-            raise where.error("an IANA time zone name such as 'Europe/London'", value) from e
-    return name
 
 
 def _string_table(value: Any, where: _Where) -> tuple[tuple[str, str], ...]:
@@ -550,6 +552,9 @@ def _settings_layer(
     slack: dict[str, Any] = {}
     for name, parse in _SECTIONS["slack"].items():
         raw = opts.get(name)
+        if name in _SKYLINE_SWITCHES and name not in given["slack"] and name not in opts:
+            slack[name] = False  # Skyline's default for a missing key
+            continue
         # Only Skyline's own SLACK_OPTS keys; the sidecar's additions live in the TOML file.
         if name in given["slack"] or name in _SIDECAR_ONLY or raw is None or _is_placeholder(raw):
             continue
@@ -579,8 +584,16 @@ _SIDECAR_ONLY = frozenset(
         "token_file",
         "lifecycle_grace_seconds",
         "max_retry_age_seconds",
+        "message_on_single_validated_features_profile",
     }
 )
+
+#: SLACK_OPTS switches Skyline reads with ``.get(key, False)`` or a KeyError caught as False
+#: (slack-effects.md 4.2): a settings.py that leaves one out turns it off.
+_SKYLINE_SWITCHES = frozenset(
+    f.name for f in fields(SlackOptions)
+    if f.type == "bool" and f.name.startswith(("thread_updates", "message_on_"))
+) - _SIDECAR_ONLY
 
 
 # settings.py name -> [skyline] key, for what Skyline's alert texts show

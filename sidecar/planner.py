@@ -2,12 +2,14 @@
 
 Skyline's semantics (``alert_slack`` in mirage/mirage_alerters.py and analyzer/alerters.py): an
 alert goes to every channel of ``SLACK_OPTS['channels'][alert[0]]`` (else ``default_channel``),
-and only the first of them carries the thread that lifecycle events reply to. A lifecycle event
-finds its thread by the alert key (metric, anomaly timestamp), through the features-profile
-registry for fp events. One with no thread yet waits for the grace period (files are read
-concurrently, so webapp.log can be read ahead of mirage.log); then the events Skyline itself
-posts to the channel (disabled, validated, later learnt generations) go to the default channel,
-and the others are recorded as unthreaded.
+and only the first of them carries the thread that lifecycle events reply to (Skyline replies
+in its default channel whatever the alert's: the sidecar keeps to the alert's own thread). An
+alert Skyline logged as muted in its cycle is not posted. A lifecycle event finds its thread by
+the alert key (metric, anomaly timestamp), for fp events through the features-profile registry's
+parent chain. The channel posts Skyline makes (learnt automatically, disabled, bulk validated)
+go out at once; a thread reply whose thread is not known yet waits for the grace period (files
+are read concurrently, so webapp.log can be read ahead of mirage.log), then is recorded as
+unthreaded. A waiting event never holds back another one.
 """
 
 from __future__ import annotations
@@ -16,10 +18,12 @@ import hashlib
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta, tzinfo
+from datetime import datetime, timedelta
 from typing import Protocol
 
+from parsers.alerts import MUTE_CYCLE, SLACK_ANOMALOUS
 from parsers.events import (
+    AnomaliesLabelled,
     AnomalyAlert,
     BoundaryAlert,
     Event,
@@ -27,18 +31,25 @@ from parsers.events import (
     FeaturesProfileDisabled,
     FeaturesProfileLearnt,
     FeaturesProfilesValidated,
+    LayersCreated,
     SkylineSelfRequest,
     SlackThread,
     TrainingDataViewed,
 )
 from sidecar import render
 from sidecar.config import Config
+from sidecar.logtime import log_epoch, log_zone
 from sidecar.store import Action, Profile, Thread
 
 POST_MESSAGE, POST_REPLY, ADD_REACTION = "post_message", "post_reply", "add_reaction"
 MAX_PARENT_CHAIN = 64
+#: Skyline copies DISABLED into threads younger than a week (ionosphere_backend.py:5890-5897)
+DISABLED_THREAD_MAX_AGE = 604800
 #: a waiting event looks for its thread again this often, until its grace period is over
 RECHECK_SECONDS = 2.0
+#: an alert Skyline's own Slack is posting waits at most this long for the thread (adopted)
+#: or the muted line that alert_slack logs after it
+SKYLINE_POSTS_HOLD = 30.0
 #: a view this close to Ionosphere's own request for the same page is that request
 SELF_REQUEST_WINDOW = timedelta(seconds=120)
 
@@ -47,6 +58,8 @@ class Knowledge(Protocol):
     def thread(self, metric: str, anomaly_timestamp: int) -> Thread | None: ...
     def profile(self, fp_id: int) -> Profile | None: ...
     def logged_times(self, kind: str, metric: str, anomaly_timestamp: int) -> list[datetime]: ...
+    def muted_times(self, app: str, metric: str) -> list[datetime]: ...
+    def threads_between(self, start: int, end: int) -> list[Thread]: ...
 
 
 @dataclass(frozen=True)
@@ -59,12 +72,22 @@ class Plan:
     note: str = ""
 
 
-def alert_key(alert: AnomalyAlert, zone: tzinfo | None = None) -> tuple[str, int]:
-    """The thread key. v1 lines carry no anomaly timestamp: the prefix time (Skyline's server
-    local time, in ``zone``; None: this host's) stands in."""
+def alert_key(alert: AnomalyAlert, timezone: str | None = None) -> tuple[str, int]:
+    """The thread key. v1 lines carry no anomaly timestamp: the prefix time (in Skyline's
+    zone, ``[skyline] timezone``) stands in."""
     if alert.anomaly_timestamp is not None:
         return alert.metric, int(alert.anomaly_timestamp)
-    return alert.metric, int(render.server_epoch(alert.logged_at, zone))
+    return alert.metric, log_epoch(alert.logged_at, log_zone(timezone))
+
+
+def muted(alert: AnomalyAlert, known: Knowledge) -> bool:
+    """Skyline does not alert a muted metric (mute_alerts_on, slack-effects.md 6): its alert
+    line is marked when the muted line came first, and a muted line of the same app and metric
+    within the alert cycle counts whichever came first (smtp logs it from a child process)."""
+    if alert.muted:
+        return True
+    return any(abs(at - alert.logged_at) <= MUTE_CYCLE
+               for at in known.muted_times(alert.app, alert.metric))
 
 
 def route(alert: AnomalyAlert, config: Config) -> tuple[str, ...]:
@@ -107,9 +130,15 @@ def plan_event(
         adopted = tuple(t for t in plan.threads if t.origin == "adopted")
         return Plan(profiles=plan.profiles, threads=adopted, note="recorded only")
     if plan.wait_until is not None:
-        deadline = ingested_at + config.slack.lifecycle_grace_seconds
+        grace = config.slack.lifecycle_grace_seconds
+        if isinstance(event, AnomalyAlert):
+            grace = min(grace, SKYLINE_POSTS_HOLD)
+        deadline = ingested_at + grace
         if now < deadline:
-            return Plan(profiles=plan.profiles, wait_until=min(deadline, now + RECHECK_SECONDS),
+            # What needs no thread (a channel post) goes now; its id is the same when the
+            # event is planned again, so it is posted once.
+            return Plan(actions=plan.actions, profiles=plan.profiles,
+                        wait_until=min(deadline, now + RECHECK_SECONDS),
                         note="waiting for thread")
         # Grace is over: plan again without waiting.
         plan = planner(event, known, config, final=True)
@@ -122,9 +151,15 @@ def plan_event(
 def _plan_alert(alert: AnomalyAlert, known: Knowledge, config: Config, final: bool = False) -> Plan:
     if alert.alerter not in config.slack.alerters:
         return Plan(note=f"{alert.alerter} alerts are not posted (alerters)")
-    key = alert_key(alert, render.server_zone(config.skyline))
+    if muted(alert, known):
+        return Plan(note="muted: Skyline logged the metric as muted in this alert cycle")
+    key = alert_key(alert, config.skyline.timezone)
     if known.thread(*key) is not None:
         return Plan(note="alert already has a thread")
+    if alert.message.startswith(SLACK_ANOMALOUS) and not final:
+        # Skyline's own Slack is posting it: its thread line (adopted) or its muted line
+        # follows in this pid
+        return Plan(wait_until=0.0)
     channels = route(alert, config)
     if not channels:
         return Plan(note="no channel: set SLACK_OPTS default_channel or channels")
@@ -276,93 +311,142 @@ def _plan_created(event: FeaturesProfileCreated, known: Knowledge, config: Confi
                 note="reply")
 
 
-def origin_of(fp_id: int, known: Knowledge) -> tuple[str | None, int | None]:
-    """Walk the parent chain of a features profile to the alert it came from."""
+def _plan_layers(event: LayersCreated, known: Knowledge, config: Config,
+                 final: bool = False) -> Plan:
+    """Skyline gates it on the created switch and reacts with the viewed emoji
+    (ionosphere_backend.py:8597-8606, 8950-8953)."""
+    if not _updates_on(config, "message_on_features_profile_created"):
+        return Plan(note="message_on_features_profile_created is off (layers)")
+    thread, (metric, _) = thread_of(event.fp_id, known)
+    if thread is None and event.metric is not None and event.anomaly_timestamp is not None:
+        metric, thread = event.metric, known.thread(event.metric, event.anomaly_timestamp)
+    if thread is None:
+        return _no_thread(final)
+    emoji = config.slack.message_on_training_data_viewed_reaction_emoji
+    text = render.layers_text(event, metric or event.metric or thread.metric, config.skyline.url)
+    return Plan(actions=tuple(_replies(event, thread, text, [emoji])), note="reply")
+
+
+def thread_of(fp_id: int, known: Knowledge) -> tuple[Thread | None, tuple[str | None, int | None]]:
+    """The alert thread of a features profile, through the registry's parent chain.
+
+    A learnt generation >= 2 carries its own work timestamp, not the alert's, so the first
+    ancestor-or-self whose (metric, anomaly timestamp) has a thread wins; without one, the
+    profile's own key (the nearest known) is returned for the no-thread rules.
+    """
     seen: set[int] = set()
     current: int | None = fp_id
+    first: tuple[str | None, int | None] = (None, None)
     while current is not None and current not in seen and len(seen) < MAX_PARENT_CHAIN:
         seen.add(current)
         p = known.profile(current)
         if p is None:
-            return None, None
+            break
         if p.metric is not None and p.anomaly_timestamp is not None:
-            return p.metric, p.anomaly_timestamp
+            if first == (None, None):
+                first = (p.metric, p.anomaly_timestamp)
+            thread = known.thread(p.metric, p.anomaly_timestamp)
+            if thread is not None:
+                return thread, (p.metric, p.anomaly_timestamp)
         current = p.parent_fp_id
-    return None, None
+    return None, first
 
 
 def _plan_learnt(event: FeaturesProfileLearnt, known: Knowledge, config: Config,
                  final: bool = False) -> Plan:
-    metric, ts = event.metric, event.anomaly_timestamp
-    if metric is None or ts is None:
-        metric, ts = origin_of(event.parent_fp_id, known)
+    thread, (metric, ts) = _learnt_thread(event, known)
     profile = Profile(event.fp_id, metric, ts, event.parent_fp_id, event.generation)
     if not _updates_on(config, "message_on_features_profile_learnt"):
         return Plan(profiles=(profile,), note="message_on_features_profile_learnt is off")
-    later = event.job != "learn_fp_human" and not (event.job is None and event.generation <= 1)
-    thread = known.thread(metric, ts) if metric is not None and ts is not None else None
     actions: list[Action] = []
     if thread is not None:
         emojis = [config.slack.message_on_features_profile_created_reaction_emoji,
                   config.slack.message_on_features_profile_learnt_reaction_emoji]
         actions += _replies(event, thread, render.learnt_text(event, metric, config.skyline.url),
                             emojis)
-    elif not final:
-        return Plan(profiles=(profile,), wait_until=0.0)
-    if later:
-        # Skyline also tells the channel, thread or not (ionosphere_functions.py:1876-1891).
-        actions += _channel_post(event, config,
-                                 render.learnt_channel_text(event, metric, config.skyline.url))
+    post: list[Action] = []
+    if render.learnt_automatically(event):
+        # Skyline also asks the channel to validate it, thread or not
+        # (ionosphere_functions.py:1854-1890).
+        post = _channel_post(event, config,
+                             render.learnt_channel_text(event, metric, config.skyline.url))
+    if thread is None and not final:
+        return Plan(actions=tuple(post), profiles=(profile,), wait_until=0.0)
+    actions += post
     note = "reply" if thread is not None else ("channel" if actions else "unthreaded")
     return Plan(actions=tuple(actions), profiles=(profile,), note=note)
 
 
-def _resolve(fp_ids: Sequence[int], known: Knowledge,
-             fallback: tuple[str | None, int | None]) -> dict[int, tuple[str | None, int | None]]:
-    out = {}
-    for fp in fp_ids:
-        metric, ts = origin_of(fp, known)
-        out[fp] = (metric, ts) if metric is not None else fallback
-    return out
+def _learnt_thread(event: FeaturesProfileLearnt, known: Knowledge,
+                   ) -> tuple[Thread | None, tuple[str | None, int | None]]:
+    """The learnt profile's thread: its own key (generation 1 carries the alert's anomaly
+    timestamp), else its parent's chain (later generations carry their own work timestamp)."""
+    own = (event.metric, event.anomaly_timestamp)
+    if own[0] is not None and own[1] is not None:
+        thread = known.thread(own[0], own[1])
+        if thread is not None:
+            return thread, own
+    thread, key = thread_of(event.parent_fp_id, known)
+    if thread is not None:
+        return thread, key
+    return None, own if own[0] is not None and own[1] is not None else key
 
 
-def _group_by_thread(
-    fp_ids: Sequence[int], known: Knowledge, fallback: tuple[str | None, int | None],
-) -> tuple[list[tuple[Thread, tuple[int, ...]]], tuple[int, ...], str | None]:
-    """Which fps belong to which known thread; the rest; the metric for messages."""
-    threads: dict[tuple[str, int], list[int]] = {}
-    found: dict[tuple[str, int], Thread] = {}
+def _family_threads(fp_ids: Sequence[int], known: Knowledge,
+                    fallback: tuple[str | None, int | None],
+                    ) -> tuple[list[tuple[Thread, tuple[int, ...]]], tuple[int, ...], str | None]:
+    """The known threads of a family of profiles (in first-seen order) with their profiles;
+    the profiles without a thread; the metric for messages."""
+    threads: dict[tuple[str, int], tuple[Thread, list[int]]] = {}
     rest: list[int] = []
     metric = fallback[0]
-    for fp, (m, ts) in _resolve(fp_ids, known, fallback).items():
+    for fp in fp_ids:
+        thread, (m, _) = thread_of(fp, known)
         metric = metric or m
-        t = known.thread(m, ts) if m is not None and ts is not None else None
-        if t is None:
+        if thread is None:
             rest.append(fp)
             continue
-        key = (t.metric, t.anomaly_timestamp)
-        found[key] = t
-        threads.setdefault(key, []).append(fp)
-    return [(found[k], tuple(v)) for k, v in threads.items()], tuple(rest), metric
+        key = (thread.metric, thread.anomaly_timestamp)
+        threads.setdefault(key, (thread, []))[1].append(fp)
+        metric = metric or thread.metric
+    return [(t, tuple(fps)) for t, fps in threads.values()], tuple(rest), metric
+
+
+def _thread_age(thread: Thread, at: int) -> float:
+    """Seconds between a thread's post (its ts; the anomaly while it is not posted yet) and
+    ``at``."""
+    try:
+        posted = float(thread.ts) if thread.ts else float(thread.anomaly_timestamp)
+    except ValueError:
+        posted = float(thread.anomaly_timestamp)
+    return at - posted
 
 
 def _plan_disabled(event: FeaturesProfileDisabled, known: Knowledge, config: Config,
                    final: bool = False) -> Plan:
+    """One channel post per disable action, naming the profile and counting its progeny, and
+    the same text with the ``x`` reaction in the family's thread if it is younger than 7 days
+    (ionosphere_backend.py:5835-5919, which does it once per profile)."""
     if not _updates_on(config, "message_on_features_profile_disabled") or not event.fp_ids:
         return Plan(note="message_on_features_profile_disabled is off")
-    groups, rest, metric = _group_by_thread(
+    groups, _rest, metric = _family_threads(
         event.fp_ids, known, (event.metric, event.anomaly_timestamp))
-    if rest and not final:
-        return Plan(wait_until=0.0)
+    if not groups and event.metric is not None and event.anomaly_timestamp is not None:
+        # profiles the registry never saw: the request's own metric and timestamp
+        asked = known.thread(event.metric, event.anomaly_timestamp)
+        groups = [(asked, event.fp_ids)] if asked is not None else []
+    text = render.disabled_text(event.fp_ids, metric, config.skyline.url)
+    actions = _channel_post(event, config, text)
+    if not groups and not final:
+        # the family's alert may not be read yet: the thread copy waits, the post does not
+        return Plan(actions=tuple(actions), wait_until=0.0)
     emoji = config.slack.message_on_features_profile_disabled_reaction_emoji
-    actions: list[Action] = []
-    for thread, fps in groups:
-        text = render.disabled_text(fps, thread.metric, config.skyline.url)
+    at = log_epoch(event.logged_at, log_zone(config.skyline.timezone))
+    young = [t for t, _ in groups if _thread_age(t, at) <= DISABLED_THREAD_MAX_AGE]
+    for thread in young:
         actions += _replies(event, thread, text, [emoji])
-    if rest:
-        actions += _channel_post(event, config,
-                                 render.disabled_text(rest, metric, config.skyline.url))
-    return Plan(actions=tuple(actions), note="disabled")
+    note = f"channel and {len(young)} thread(s)" if young else "channel"
+    return Plan(actions=tuple(actions), note=f"disabled: {note}")
 
 
 def _plan_validated(event: FeaturesProfilesValidated, known: Knowledge, config: Config,
@@ -381,7 +465,10 @@ def _plan_validated(event: FeaturesProfilesValidated, known: Knowledge, config: 
                                      count=event.validated_count)
         return Plan(actions=tuple(_channel_post(event, config, text)), profiles=profiles,
                     note="channel")
-    groups, rest, metric = _group_by_thread(fp_ids, known, (event.metric, None))
+    if not config.slack.message_on_single_validated_features_profile:
+        # Skyline posts nothing for one profile (webapp.py:11597).
+        return Plan(profiles=profiles, note="single validation: Skyline posts none")
+    groups, rest, metric = _family_threads(fp_ids, known, (event.metric, None))
     if rest and not final:
         return Plan(profiles=profiles, wait_until=0.0)
     actions: list[Action] = []
@@ -391,6 +478,30 @@ def _plan_validated(event: FeaturesProfilesValidated, known: Knowledge, config: 
     if rest:
         actions += _channel_post(event, config, render.validated_text(rest, metric, bulk=False))
     return Plan(actions=tuple(actions), profiles=profiles, note="validated")
+
+
+def _plan_labelled(event: AnomaliesLabelled, known: Knowledge, config: Config,
+                   final: bool = False) -> Plan:
+    """A ``*LABELLED*`` reply, no reaction, in the thread of every anomaly labelled: those
+    between the two timestamps whose metric is one of ``metrics`` or LIKE one of
+    ``namespaces`` (ionosphere_backend.py:9180-9451; no switch but thread_updates)."""
+    if not config.slack.thread_updates:
+        return Plan(note="thread_updates is off")
+    patterns = [_like(ns) for ns in event.namespaces]
+    threads = [t for t in known.threads_between(event.start_timestamp, event.end_timestamp)
+               if t.metric in event.metrics or any(p.fullmatch(t.metric) for p in patterns)]
+    text = render.labelled_text(event.label)
+    actions = [a for t in threads for a in _replies(event, t, text, [])]
+    return Plan(actions=tuple(actions), note=f"labelled in {len(threads)} thread(s)")
+
+
+def _like(namespace: str) -> re.Pattern[str]:
+    """Skyline's namespace match: ``metric LIKE '<ns>.%'`` (the namespace as given when it has
+    a ``%``), case-insensitive as MySQL compares."""
+    ns = namespace.rstrip(".")
+    like = ns if "%" in ns else f"{ns}.%"
+    body = "".join(".*" if c == "%" else "." if c == "_" else re.escape(c) for c in like)
+    return re.compile(body, re.IGNORECASE | re.DOTALL)
 
 
 def _no_thread(final: bool, profiles: tuple[Profile, ...] = ()) -> Plan:
@@ -407,6 +518,8 @@ _PLANNERS = {
     FeaturesProfileCreated: _plan_created,
     FeaturesProfileLearnt: _plan_learnt,
     FeaturesProfileDisabled: _plan_disabled,
+    LayersCreated: _plan_layers,
+    AnomaliesLabelled: _plan_labelled,
     FeaturesProfilesValidated: _plan_validated,
 }
 

@@ -9,16 +9,17 @@ from __future__ import annotations
 
 from datetime import datetime, tzinfo
 from urllib.parse import quote, urlsplit
-from zoneinfo import ZoneInfo
 
 from parsers.events import (
     AnomalyAlert,
     BoundaryAlert,
     FeaturesProfileCreated,
     FeaturesProfileLearnt,
+    LayersCreated,
     TrainingDataViewed,
 )
 from sidecar.config import SkylineOptions
+from sidecar.logtime import log_epoch, log_zone
 
 LABELLED_PREFIX = "labelled_metrics."
 
@@ -78,19 +79,14 @@ def c_time(at: datetime) -> str:
     return f"{_DAYS[at.weekday()]} {_MONTHS[at.month - 1]} {at.day:2d} {at:%H:%M:%S} {at.year}"
 
 
-def server_zone(opts: SkylineOptions) -> tzinfo | None:
-    """The zone of Skyline's server (``[skyline] timezone``); None: this host's local time."""
-    return ZoneInfo(opts.timezone) if opts.timezone else None
+def server_zone(opts: SkylineOptions) -> tzinfo:
+    """The zone of Skyline's server (``[skyline] timezone``, else the machine's)."""
+    return log_zone(opts.timezone)
 
 
-def server_local(ts: float, zone: tzinfo | None) -> datetime:
+def server_local(ts: float, zone: tzinfo) -> datetime:
     """``datetime.fromtimestamp(ts)`` as Skyline's server computes it: naive local time."""
     return datetime.fromtimestamp(ts, zone).replace(tzinfo=None)
-
-
-def server_epoch(at: datetime, zone: tzinfo | None) -> float:
-    """The epoch of a naive server-local time (a log line's prefix)."""
-    return at.replace(tzinfo=zone).timestamp() if zone else at.timestamp()
 
 
 def slack_time_string(at: datetime) -> str:
@@ -329,7 +325,7 @@ def boundary_graph_url(alert: BoundaryAlert, opts: SkylineOptions) -> str | None
     """Boundary's graph link: ``graphite_previous_hours`` up to the time it alerted, which is the
     line's time (``until_timestamp = int(time())``, boundary_alerters.py:845-849)."""
     zone = server_zone(opts)
-    until = server_epoch(alert.logged_at, zone)
+    until = log_epoch(alert.logged_at, zone)
     start = server_local(until - int(boundary_hours(opts) * 60 * 60), zone)
     return graphite_link(opts, alert.metric, start, alert.logged_at,
                          _boundary_titles(alert, opts)[1], boundary=True)
@@ -345,13 +341,13 @@ def boundary_text(alert: BoundaryAlert, opts: SkylineOptions) -> str:
             + f"\nFor anomaly at {when}" + _shard_suffix(opts))
 
 def viewed_text(event: TrainingDataViewed) -> str:
-    """ionosphere_backend.py:8879 ``'The training data page has been reviewed'``."""
-    text = "The training data page has been reviewed"
-    return text + (f" by {escape(event.user)}" if event.user else "")
+    """ionosphere_backend.py:8879 ``'The training data page has been reviewed'`` (no viewer:
+    Skyline names none)."""
+    return "The training data page has been reviewed"
 
 
 def created_text(event: FeaturesProfileCreated, skyline_url: str | None) -> str:
-    """ionosphere_functions.py:1650 and :1653 (with learn)."""
+    """ionosphere_functions.py:1650 and :1653 (with learn), ``via webapp``."""
     url = _link_suffix(fp_url(skyline_url, event.fp_id, event.metric))
     text = (f"*TRAINED - not anomalous* - features profile id {event.fp_id} was created for"
             f" {escape(event.metric)} via webapp{url}")
@@ -361,11 +357,33 @@ def created_text(event: FeaturesProfileCreated, skyline_url: str | None) -> str:
     return text
 
 
+def layers_text(event: LayersCreated, metric: str | None, skyline_url: str | None) -> str:
+    """ionosphere_backend.py:8887 ``'*TRAINED layers* - with label - %s, layers were created on
+    features profile id %s for %s - %s'`` (label, or None)."""
+    name = escape(metric or "unknown metric")
+    return (f"*TRAINED layers* - with label - {escape(event.label)}, layers were created on"
+            f" features profile id {event.fp_id} for {name}"
+            f"{_link_suffix(fp_url(skyline_url, event.fp_id, metric))}")
+
+
+def labelled_text(label: str) -> str:
+    """ionosphere_backend.py:9428 ``'*LABELLED* - %s'``."""
+    return f"*LABELLED* - {escape(label)}"
+
+
+def learnt_automatically(event: FeaturesProfileLearnt) -> bool:
+    """Not ``learn_fp_human``: Skyline words it LEARNT and asks the channel to validate it
+    (learn.py:1816-1828); a v1 work item without a job counts by its generation."""
+    if event.job is not None:
+        return event.job != "learn_fp_human"
+    return event.generation > 1
+
+
 def learnt_text(event: FeaturesProfileLearnt, metric: str | None, skyline_url: str | None) -> str:
-    """ionosphere_functions.py:1659 (later generations) and :1662 (``learn_fp_human``)."""
+    """ionosphere_functions.py:1662 (``learn_fp_human``) and :1659 (automatic)."""
     name = escape(metric or "unknown metric")
     url = _link_suffix(fp_url(skyline_url, event.fp_id, metric))
-    if event.job == "learn_fp_human" or (event.job is None and event.generation <= 1):
+    if not learnt_automatically(event):
         days = event.learn_days if event.learn_days is not None else 30
         return (f"*LEARNING - not anomalous at {days} days* - features profile id {event.fp_id}"
                 f" was created using {days} days data for {name} via ionosphere{url}")
@@ -375,29 +393,32 @@ def learnt_text(event: FeaturesProfileLearnt, metric: str | None, skyline_url: s
 
 def learnt_channel_text(event: FeaturesProfileLearnt, metric: str | None,
                         skyline_url: str | None) -> str:
-    """ionosphere_functions.py:1863, the channel message for a later generation."""
+    """ionosphere_functions.py:1863 ``'*Skyline Ionosphere LEARNT* - features profile id %s for
+    %s was learnt by %s - %s - *Please validate this* at %s'``."""
     name = escape(metric or "unknown metric")
     text = (f"*Skyline Ionosphere LEARNT* - features profile id {event.fp_id} for {name}"
             f" was learnt by ionosphere{_link_suffix(fp_url(skyline_url, event.fp_id, metric))}")
     v = validate_url(skyline_url, metric) if metric else None
-    return text + (f" - *Please validate this* at {link(v, 'validate link')}" if v else "")
+    return text + (f" - *Please validate this* at {escape(v)}" if v else "")
 
 
 def disabled_text(fp_ids: tuple[int, ...], metric: str | None, skyline_url: str | None) -> str:
-    """Skyline's pre-v2 wording (ionosphere_backend.py:5825-5829 comment), which does not need
-    the layer count the log does not carry; one message for the profile and its progeny."""
-    first, rest = fp_ids[0], fp_ids[1:]
-    ids = f"{first}" + (f" (and its progeny {', '.join(map(str, rest))})" if rest else "")
+    """ionosphere_backend.py:5827 ``'*DISABLED* - features profile id %s and %s related layers
+    were disabled for %s via %s - %s'`` says it once per profile of the family; the sidecar
+    says it once per disable action, counting the related profiles (the log has no layer
+    count)."""
+    first, related = fp_ids[0], len(fp_ids) - 1
     name = escape(metric or "unknown metric")
-    return (f"*DISABLED* - features profile id {ids} was disabled for {name} via webapp"
-            f"{_link_suffix(fp_url(skyline_url, first, metric))}")
+    noun = "features profile" if related == 1 else "features profiles"
+    return (f"*DISABLED* - features profile id {first} and {related} related {noun} were"
+            f" disabled for {name} via webapp{_link_suffix(fp_url(skyline_url, first, metric))}")
 
 
 def validated_text(fp_ids: tuple[int, ...], metric: str | None, *, bulk: bool,
                    count: int | None = None) -> str:
     """ionosphere_backend.py:8634 ``'*VALIDATED* - %s features profiles were validated for %s
-    via the webapp'`` for the bulk page; a single validation (which Skyline does not post)
-    names its profile."""
+    via the webapp'`` for the bulk page; a single validation (which Skyline does not post, and
+    the sidecar only with ``message_on_single_validated_features_profile``) names its profile."""
     name = escape(metric or "unknown metric")
     if not bulk:
         ids = ", ".join(map(str, fp_ids))
@@ -408,4 +429,5 @@ def validated_text(fp_ids: tuple[int, ...], metric: str | None, *, bulk: bool,
 
 
 def _link_suffix(url: str | None) -> str:
-    return f" - {link(url, 'features profile')}" if url else ""
+    """`` - <fp_link>``: Skyline writes the bare URL (Slack links it); none without SKYLINE_URL."""
+    return f" - {escape(url)}" if url else ""

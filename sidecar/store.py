@@ -208,6 +208,7 @@ class Store:
             db.execute(
                 "CREATE INDEX IF NOT EXISTS events_unplanned ON events(planned, seq)"
             )
+            db.execute("CREATE INDEX IF NOT EXISTS events_kind_metric ON events(kind, metric)")
             db.execute("CREATE INDEX IF NOT EXISTS outbox_state ON outbox(state, seq)")
             db["meta"].upsert({"key": "schema_version", "value": str(SCHEMA_VERSION)}, pk="key")
 
@@ -288,6 +289,14 @@ class Store:
         )
         return [datetime.fromisoformat(r[0]) for r in rows]
 
+    def muted_times(self, app: str, metric: str) -> list[datetime]:
+        """When ``app`` logged ``metric`` as muted (``alert_muted`` events)."""
+        rows = self.db.execute(
+            "SELECT logged_at FROM events WHERE kind = 'alert_muted' AND app = ? AND metric = ?",
+            (app, metric),
+        )
+        return [datetime.fromisoformat(r[0]) for r in rows]
+
     def unplanned(self, now: float, limit: int = 500,
                   after_seq: int = 0) -> list[tuple[Event, float]]:
         """Events not yet turned into actions whose wait (if any) is over, oldest first."""
@@ -309,6 +318,14 @@ class Store:
             [metric, anomaly_timestamp],
         ))
         return _row_to(Thread, rows[0]) if rows else None
+
+    def threads_between(self, start: int, end: int) -> list[Thread]:
+        """The threads of anomalies from ``start`` to ``end`` (inclusive), oldest first."""
+        rows = self.db.query(
+            "SELECT * FROM threads WHERE anomaly_timestamp BETWEEN ? AND ?"
+            " ORDER BY anomaly_timestamp, metric", [start, end],
+        )
+        return [_row_to(Thread, r) for r in rows]
 
     # -- planning ---------------------------------------------------------------------------------
     def record_plan(

@@ -281,7 +281,9 @@ def alert_paused(alerter: str, metric: str, until: int) -> str:
 
 def muted(alerter: str, metric: str) -> str:
     """alerters.py:2347, mirage_alerters.py:2573 (v4.0.0+): 'alert_<alerter> - %s is muted, not
-    alerting'."""
+    alerting'; smtp: alerters.py:1424, mirage_alerters.py:1623, boundary_alerters.py:485
+    (logged by the smtp child, first in the cycle); 'alert_htpp' (sic):
+    boundary_alerters.py:1322."""
     return "alert_%s - %s is muted, not alerting" % (alerter, metric)
 
 
@@ -460,6 +462,25 @@ def backend_disabling_fp_ids(ids: Sequence[int]) -> str:
     """ionosphere_backend.py:5587: '%s disabling fp ids - %s' (function_str first)."""
     return "%s disabling fp ids - %s" % (
         "ionoshere_backend.py :: disable_features_profile_and_progeny", str(list(ids)))
+
+
+def new_layer_id(layer_id: int) -> str:
+    """ionosphere_backend.py:3985 (create_ionosphere_layers, v1.1.3+):
+    'new ionosphere layer_id: %s'."""
+    return "new ionosphere layer_id: %s" % layer_id
+
+
+def label_list(which: str, items: Sequence[str]) -> str:
+    """webapp.py:6977 / :6981 (v3.0.4+): 'label_anomalies metrics_list - %s',
+    'label_anomalies namespaces_list - %s' (the comma-split request argument)."""
+    return "label_anomalies %s_list - %s" % (which, str(list(items)))
+
+
+def label_anomalies(start: int, end: int, label: str) -> str:
+    """ionosphere_backend.py:9197-9199 (v3.0.4+): 'label_anomalies :: determine metric ids for
+    label anomalies between %s and %s with label %s'."""
+    return ("label_anomalies :: determine metric ids for label anomalies between %s and %s with"
+            " label %s" % (start, end, label))
 
 
 def disable_fp_is_set(fp_id: int) -> str:

@@ -132,7 +132,8 @@ def test_hostile_settings_are_read_without_running_them(tmp_path: Path) -> None:
     assert config.skyline.url == "https://skyline.example.net"
     assert config.skyline.log_dir == Path("/var/log/skyline")  # LOG_PATH is unknowable: default
     assert config.slack.channels == (("skyline", ("#skyline",)),)
-    assert config.slack.thread_updates is True  # built by eval(): skipped, Skyline's default
+    # built by eval(): unknowable, so read as missing: Skyline's default for a missing switch
+    assert config.slack.thread_updates is False
     assert config.token is None
 
 
@@ -517,8 +518,52 @@ def test_alert_text_settings_from_settings_py(tmp_path: Path) -> None:
 
 def test_alert_text_options_are_checked(tmp_path: Path) -> None:
     err = config_error(write_toml(tmp_path, "[skyline]\ntimezone = 'Mars/Olympus'\n"))
-    assert err.key == "[skyline].timezone" and "IANA time zone" in err.problem
+    assert err.key == "[skyline].timezone" and "IANA" in err.problem
     err = config_error(write_toml(tmp_path, "[skyline]\nfull_duration = 0\n"))
     assert err.key == "[skyline].full_duration"
     err = config_error(write_toml(tmp_path, "[skyline.horizon_shards]\nh = 'one'\n"))
     assert err.key == "[skyline].horizon_shards['h']"
+# -- Skyline's defaults for missing SLACK_OPTS keys (slack-effects.md 4.2) -------------------
+
+
+def test_missing_slack_opts_switches_are_off_as_in_skyline(tmp_path: Path) -> None:
+    settings = tmp_path / "settings.py"
+    settings.write_text(
+        "SLACK_OPTS = {\n    'default_channel': '#skyline',\n    'thread_updates': True,\n"
+        "    'message_on_features_profile_created': True,\n}\n"
+    )
+    slack = load_config(settings_toml(tmp_path, settings), environ={}).slack
+    assert slack.thread_updates is True and slack.message_on_features_profile_created is True
+    # Skyline reads every other switch as False when its key is missing ...
+    assert slack.message_on_training_data_viewed is False
+    assert slack.message_on_features_profile_learnt is False
+    assert slack.message_on_features_profile_disabled is False
+    assert slack.message_on_validated_features_profiles is False
+    # ... and every emoji as its default.
+    assert slack.message_on_training_data_viewed_reaction_emoji == "eyes"
+    assert slack.message_on_features_profile_disabled_reaction_emoji == "x"
+    assert slack.icon_emoji == ":chart_with_upwards_trend:"
+    assert slack.message_on_single_validated_features_profile is False  # the sidecar's own
+    # The TOML overrides settings.py.
+    toml = settings_toml(tmp_path, settings,
+                         "[slack]\nmessage_on_features_profile_learnt = true\n"
+                         "message_on_single_validated_features_profile = true\n")
+    slack = load_config(toml, environ={}).slack
+    assert slack.message_on_features_profile_learnt is True
+    assert slack.message_on_single_validated_features_profile is True
+    assert slack.message_on_features_profile_disabled is False
+
+
+def test_without_settings_py_the_switches_are_skylines_shipped_ones(tmp_path: Path) -> None:
+    slack = load_config(write_toml(tmp_path, "[slack]\ndefault_channel = '#s'\n"),
+                        environ={}).slack
+    assert slack.thread_updates and slack.message_on_features_profile_disabled
+    assert not slack.message_on_single_validated_features_profile
+
+
+def test_timezone_is_an_iana_name(tmp_path: Path) -> None:
+    config = load_config(write_toml(tmp_path, "[skyline]\ntimezone = 'Asia/Tokyo'\n"),
+                         environ={})
+    assert config.skyline.timezone == "Asia/Tokyo"
+    error = config_error(write_toml(tmp_path, "[skyline]\ntimezone = 'Mars/Olympus'\n"))
+    assert "[skyline].timezone" in str(error) and "Mars/Olympus" in str(error)

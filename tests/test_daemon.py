@@ -195,7 +195,7 @@ def test_logs_to_slack_exactly_once_through_kills_restarts_outages_and_429s(tmp_
         for i, (metric, _ts) in enumerate(metrics[:n_alerts]):
             parent = by_metric[metric]
             texts = [r.text for r in fake.replies("#skyline", parent.ts)]
-            assert texts.count(f"The training data page has been reviewed by user{i}") == 1
+            assert texts.count("The training data page has been reviewed") == 1
             assert sum(t.startswith(f"*TRAINED - not anomalous* - features profile id {5000 + i}")
                        for t in texts) == 1
             assert len(texts) == 2, texts

@@ -60,19 +60,26 @@ def test_alert_then_every_lifecycle_event_lands_in_its_thread(setup):
     store.ingest(events, None)
     drain(store, config, deliverer_for(store, config))
 
-    parents = fake.messages("#skyline")
-    assert len(parents) == 1 and len(fake.messages("#ops")) == 1
-    parent = parents[0]
+    parent, *posts = fake.messages("#skyline")
+    assert len(fake.messages("#ops")) == 1
     assert f"{METRIC} at 7 days - 87.5" in parent.text
     assert f"ionosphere?timestamp={TS}&amp;metric={METRIC}|training data link" in parent.text
     replies = [m.text for m in fake.replies("#skyline", parent.ts)]
-    assert replies[0] == "The training data page has been reviewed by admin"
-    assert replies[1].startswith("*TRAINED - not anomalous* - features profile id 1234")
-    assert replies[1].endswith("AND set to *LEARN* at 30 days")
-    assert replies[2].startswith("*LEARNING - not anomalous at 30 days* - features profile id 1240")
-    assert replies[3].startswith("*DISABLED* - features profile id 1234 (and its progeny 1240)")
-    assert replies[4].startswith("*VALIDATED* - features profile id 1240 was validated")
-    assert len(replies) == 5
+    fp_link = ("https://skyline.example.com/ionosphere?fp_view=true&amp;fp_id={}&amp;metric="
+               + METRIC)
+    assert replies[0] == "The training data page has been reviewed"
+    assert replies[1] == ("*TRAINED - not anomalous* - features profile id 1234 was created for"
+                          f" {METRIC} via webapp - {fp_link.format(1234)} AND set to *LEARN* at"
+                          " 30 days")
+    assert replies[2] == ("*LEARNING - not anomalous at 30 days* - features profile id 1240 was"
+                          f" created using 30 days data for {METRIC} via ionosphere - "
+                          + fp_link.format(1240))
+    disabled = ("*DISABLED* - features profile id 1234 and 1 related features profile were"
+                f" disabled for {METRIC} via webapp - {fp_link.format(1234)}")
+    assert replies[3] == disabled
+    # One channel post per disable action; a single validation is Skyline-silent.
+    assert [m.text for m in posts] == [disabled]
+    assert len(replies) == 4
     assert fake.reactions("#skyline", parent.ts) == {
         "eyes": 1, "thumbsup": 1, "heavy_check_mark": 1, "x": 1}
     # Only the first channel gets the thread.
@@ -133,7 +140,8 @@ def test_after_the_grace_period_channel_events_go_to_the_channel(setup):
     drain(store, config, deliverer_for(store, config))
     texts = [m.text for m in fake.messages("#skyline")]
     # Skyline posts DISABLED to the channel; a view without a thread is only recorded.
-    assert len(texts) == 1 and texts[0].startswith("*DISABLED* - features profile id 77")
+    assert len(texts) == 1 and texts[0].startswith(
+        "*DISABLED* - features profile id 77 and 0 related features profiles were disabled")
 
 
 def test_slack_thread_from_skyline_is_adopted_not_reposted(setup):
@@ -357,4 +365,4 @@ def test_ionospheres_own_request_for_the_page_is_not_a_view(setup):
     drain(store, config, deliverer_for(store, config))
     parent = fake.messages("#skyline")[0]
     assert [m.text for m in fake.replies("#skyline", parent.ts)] == [
-        "The training data page has been reviewed by ops"]
+        "The training data page has been reviewed"]

@@ -136,7 +136,7 @@ def test_thread_updates_only_in_the_first_channel(run: Run) -> None:
 @pytest.mark.parametrize(
     ("kind", "reactions", "text"),
     [
-        ("training_data_viewed", ["eyes"], "The training data page has been reviewed by admin"),
+        ("training_data_viewed", ["eyes"], "The training data page has been reviewed"),
         (
             "features_profile_created",
             ["thumbsup"],
@@ -148,14 +148,9 @@ def test_thread_updates_only_in_the_first_channel(run: Run) -> None:
             f"features profile id {ex.FP_LEARNT} was created using 30 days data",
         ),
         (
-            "features_profiles_validated",
-            [],  # Skyline has no reaction for a validation
-            f"features profile id {ex.FP_LEARNT} was validated",
-        ),
-        (
             "features_profile_disabled",
             ["x"],
-            f"features profile id {ex.FP_HUMAN} (and its progeny {ex.FP_LEARNT}) was disabled",
+            f"features profile id {ex.FP_HUMAN} and 1 related features profile were disabled",
         ),
     ],
 )
@@ -169,6 +164,17 @@ def test_lifecycle_of_the_bundled_alert_in_its_thread(
     added = run.of("add_reaction", event_kind=kind, thread=THREAD)
     assert sorted(a["reaction"] for a in added) == sorted(reactions)
     assert {a["channel"] for a in added} <= {"#skyline"}
+
+
+def test_a_single_validation_is_silent_as_in_skyline(run: Run) -> None:
+    assert run.of("post_reply", event_kind="features_profiles_validated") == []
+
+
+def test_disabling_is_one_channel_message_and_its_thread_copy(run: Run) -> None:
+    posts = run.of("post_message", event_kind="features_profile_disabled")
+    assert [(p["channel"], p["thread"]) for p in posts] == [("#skyline", None)]
+    [copy] = run.of("post_reply", event_kind="features_profile_disabled", thread=THREAD)
+    assert copy["text"] == posts[0]["text"]
 
 
 def test_bulk_validation_is_a_channel_message(run: Run) -> None:
@@ -189,7 +195,7 @@ def test_the_alert_written_live_and_its_lifecycle(run: Run) -> None:
     assert f"*Skyline Mirage* - {demo.LIVE_METRIC} at 7 days - {demo.LIVE_VALUE}" in alert["text"]
 
     [viewed] = run.of("post_reply", event_kind="training_data_viewed", thread=thread)
-    assert viewed["text"] == f"The training data page has been reviewed by {demo.LIVE_USER}"
+    assert viewed["text"] == "The training data page has been reviewed"  # Skyline names no one
     [created] = run.of("post_reply", event_kind="features_profile_created", thread=thread)
     assert f"features profile id {demo.LIVE_FP_ID} was created" in created["text"]
     reactions = [(a["event"]["kind"], a["reaction"]) for a in run.of("add_reaction", thread=thread)]

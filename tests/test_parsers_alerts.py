@@ -10,7 +10,7 @@ import skyline_lines as L
 
 from parsers import AnomalyAlert, LogParser, SlackThread
 from parsers.alerts import parse_metric_item, thread_ts_value
-from parsers.events import Event
+from parsers.events import AlertMuted, Event
 
 T = datetime(2026, 11, 26, 13, 15, 16)
 M = "stats.web01.cpu.user"
@@ -237,12 +237,52 @@ def test_thread_ts_without_the_alert_of_its_pid_is_no_event() -> None:
     assert thread_ts_value(b"17.5") == "17.5"
 
 
+# -- muted metrics (mute_alerts_on, v4+) -------------------------------------------------------
+@pytest.mark.parametrize("version", ["v4", "v5"])
+@pytest.mark.parametrize("app", ["analyzer", "mirage"])
+def test_a_metric_muted_in_the_cycle_marks_its_alert(app: str, version: str) -> None:
+    metric = (L.analyzer_metric if app == "analyzer" else L.mirage_metric)
+    smtp_child = RUN + 65
+    events = run(app,
+                 at(0, L.muted("smtp", M), pid=smtp_child),
+                 at(1, L.slack_disabled(alert_for(version, "slack"), metric(version, 1.0, M, TS))),
+                 # minutes later, the mute expired: the next alert is not muted
+                 at(400, L.slack_disabled(alert_for(version, "slack"),
+                                          metric(version, 2.0, M, TS + 400))))
+    muted_line, first, second = events
+    assert isinstance(muted_line, AlertMuted) and muted_line.to_dict()["muted"] is True
+    assert (muted_line.metric, muted_line.alerter, muted_line.pid) == (M, "smtp", smtp_child)
+    assert isinstance(first, AnomalyAlert) and first.muted and first.to_dict()["muted"] is True
+    assert isinstance(second, AnomalyAlert) and not second.muted
+    assert "muted" not in second.to_dict()
+
+
+def test_another_metric_muted_does_not_mark_the_alert() -> None:
+    events = run("mirage", at(0, L.muted("smtp", M + ".other")),
+                 at(1, L.slack_disabled(alert_for("v5", "slack"), L.mirage_metric(
+                     "v5", 1.0, M, TS))))
+    assert [type(e) for e in events] == [AlertMuted, AnomalyAlert] and not events[1].muted
+
+
+@pytest.mark.parametrize("alerter", ["slack", "smtp", "pagerduty", "http", "htpp", "sms"])
+def test_every_alerters_muted_line_is_read(alerter: str) -> None:
+    [event] = run("mirage", at(0, L.muted(alerter, M)))
+    assert isinstance(event, AlertMuted) and (event.metric, event.alerter) == (M, alerter)
+
+
+def test_skylines_own_slack_logs_muted_after_the_alert_line() -> None:
+    alert, metric = L.alert_list("stats", "slack"), L.mirage_metric("v5", 1.0, M, TS)
+    events = run("mirage", at(0, L.slack_anomalous(alert, metric)), at(0, L.muted("slack", M)))
+    assert isinstance(events[0], AnomalyAlert) and not events[0].muted
+    assert isinstance(events[1], AlertMuted) and events[1].anomaly_timestamp == TS
+
+
 # -- near misses ---------------------------------------------------------------------------
 NEAR_MISSES = [
     L.not_anomalous("v5", M, 1.0), L.not_anomalous("v1", M, 1.0),
     L.anomaly_detected("v5", M, 1.0), L.anomaly_detected("v2", M, 1.0),
-    L.alert_key_exists("slack", M), L.alert_paused("slack", M, TS), L.muted("slack", M),
-    L.muted("smtp", M), L.not_alerting_ionosphere(M), L.bot_token_not_configured(),
+    L.alert_key_exists("slack", M), L.alert_paused("slack", M, TS),
+    L.not_alerting_ionosphere(M), L.bot_token_not_configured(),
     L.failed_to_trigger_alert(M, 1.0, "slack"), L.negate_alert_sent(M),
     L.could_not_send("slack", M, "boom"), L.added_mirage_check(M, 1.0, 168),
     L.trigger_alert_error(L.traceback_text()), L.sent_slack_message(),
@@ -250,7 +290,7 @@ NEAR_MISSES = [
     L.test_trigger_alert(L.alert_list("stats", "slack"), [1.0, M, TS]),
     L.slack_post_message("#skyline", None, "x\n" + L.sent_alert("slack", M)),
     "error :: alert_slack - failed to send slack message",
-    f"alert_slack - {M} is muted, not alerting",
+    f"alert_slack - {M} is muted, not alerting (sic)",
     f"waterfall alerting on {M}",
     "Ionosphere alerts requested emptying ionosphere_unique_metrics so Mirage will alert",
     "resend_queue item :: alert: ['stats', 'http_alerter-x'], metric: [1.0, 'm', 1]",

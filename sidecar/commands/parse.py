@@ -21,7 +21,7 @@ def text_line(event: Event) -> str:
     parts = [event.logged_at.isoformat(sep=" "), event.app, event.kind]
     for f in dataclasses.fields(event):
         value = getattr(event, f.name)
-        if f.name in _SKIP or value is None or value == ():
+        if f.name in _SKIP or value is None or value == () or (f.name == "muted" and not value):
             continue
         if f.name == "profiles":
             value = len(value)

@@ -30,6 +30,8 @@ for _path in (HERE.parent, HERE.parent.parent):  # tests/ (skyline_lines), the r
 import skyline_lines as L  # noqa: E402
 
 from parsers.events import (  # noqa: E402
+    AlertMuted,
+    AnomaliesLabelled,
     AnomalyAlert,
     BoundaryAlert,
     Event,
@@ -37,6 +39,7 @@ from parsers.events import (  # noqa: E402
     FeaturesProfileDisabled,
     FeaturesProfileLearnt,
     FeaturesProfilesValidated,
+    LayersCreated,
     SlackThread,
     Source,
     TrainingDataViewed,
@@ -233,8 +236,10 @@ def analyzer_log(v: str) -> Log:
                    **fields(v3, m3, None, "smtp", detail=False))
         log.add(A_RUN, L.alert_paused("slack", m5, ts1 + 3600))
     if n >= 4:
-        log.add(A_RUN, L.muted("slack", m5))
-        log.add(A_RUN, L.muted("pagerduty", m5))
+        at = log.add(A_RUN, L.muted("slack", m5))
+        log.expect(AlertMuted, at, metric=m5, alerter="slack")
+        at = log.add(A_RUN, L.muted("pagerduty", m5))
+        log.expect(AlertMuted, at, metric=m5, alerter="pagerduty")
     log.add(A_RUN, L.slack_disabled("<function alert at 0x7f>", "[[[garbage"))  # unreadable
     traceback_record(log, A_RUN, "error :: alerters - alert_slack - getattr error")
     log.add(A_MANAGER, L.slack_post_message(
@@ -243,7 +248,8 @@ def analyzer_log(v: str) -> Log:
     if n >= 2:  # invalid UTF-8 inside an event line: read with U+FFFD, the event stands
         bad = L.slack_disabled(alert("slack", alert_id="internal-@@"), metric(v2, m5, ts1))
         at = log.add_bytes(A_RUN, bad.encode().replace(b"@@", b"\xff\xc3"))
-        log.expect(AnomalyAlert, at, **fields(v2, m5, ts1, "slack"))
+        # (v4+: the muted lines above are this alert's cycle)
+        log.expect(AnomalyAlert, at, muted=n >= 4, **fields(v2, m5, ts1, "slack"))
     if n >= 3:  # a nan value is logged as nan: the alert stands, its value is unknown
         log.tick()
         at = log.add(A_RUN, L.slack_disabled(alert("slack"), metric(math.nan, m4, ts1)))
@@ -377,8 +383,10 @@ def mirage_log(v: str) -> Log:
     log.add(M_RUN, L.alert_paused("slack", m3, ts1 + 3600))
     log.add(M_RUN, L.bot_token_not_configured())
     if n >= 4:
-        log.add(M_SMTP, L.muted("smtp", m3))
-        log.add(M_RUN, L.muted("slack", m3))
+        at = log.add(M_SMTP, L.muted("smtp", m3))
+        log.expect(AlertMuted, at, metric=m3, alerter="smtp")
+        at = log.add(M_RUN, L.muted("slack", m3))
+        log.expect(AlertMuted, at, metric=m3, alerter="slack")
 
     if n >= 3:  # Ionosphere found no match and handed the alert back to Mirage
         ts2 = epoch(log.tick(30)) - 120
@@ -428,8 +436,32 @@ def mirage_log(v: str) -> Log:
     log.expect(SlackThread, at, again=True, metric=m3, anomaly_timestamp=ts5, thread_ts=thread)
     at = log.add(M_RUN, L.sent_alert("slack", m3))
     log.expect(AnomalyAlert, at, again=True, **fields(value, m3, ts5, "slack", detail=False))
+    if n >= 4:
+        muted_cycles(log, metric, alert, fields)
     log.add(M_RUN, L.total_anomalies(2))
     return log
+
+
+def muted_cycles(log: Log, metric: Callable[..., Any], alert: Callable[[str], Any],
+                 fields: Callable[..., dict[str, Any]]) -> None:
+    """mute_alerts_on (v4+): smtp (a child process, first) logs the metric muted, the slack
+    alert of the same cycle is marked muted; minutes later, unmuted, the next alert is not.
+    With Skyline's own Slack on, alert_slack logs it muted after its detail line."""
+    m = "stats.web05.disk.used"
+    ts = epoch(log.tick(120)) - 60
+    at = log.add(M_SMTP, L.muted("smtp", m))
+    log.expect(AlertMuted, at, metric=m, alerter="smtp")
+    log.tick()
+    at = log.add(M_RUN, L.slack_disabled(alert("slack"), metric(3.5, m, ts)))
+    log.expect(AnomalyAlert, at, muted=True, **fields(3.5, m, ts, "slack"))
+    later = epoch(log.tick(300)) - 60
+    at = log.add(M_RUN, L.slack_disabled(alert("slack"), metric(4.5, m, later)))
+    log.expect(AnomalyAlert, at, **fields(4.5, m, later, "slack"))
+    on = epoch(log.tick(300)) - 60
+    at = log.add(M_RUN, L.slack_anomalous(alert("slack"), metric(5.5, m, on)))
+    log.expect(AnomalyAlert, at, **fields(5.5, m, on, "slack"))
+    at = log.add(M_RUN, L.muted("slack", m))
+    log.expect(AlertMuted, at, metric=m, alerter="slack", anomaly_timestamp=on)
 
 
 # -- webapp.log ----------------------------------------------------------------------------
@@ -580,8 +612,31 @@ def webapp_log(v: str) -> Log:
     log.add(W_TWO, L.disposing_engine())
     log.add(W_TWO, L.fp_requested("features_profiles", m1, ts1, 1))  # an fp page, not a create
 
+    # layers added on a profile's page: the request names the profile and the label
+    log.tick(300)
+    lay = url(fp_view="true", timestamp=ts1, metric=m1, fp_id=1234, add_fp_layer="true",
+              fp_layer_label="tuesday_pentest")
+    request(log, W_TWO, lay, rid=rid_of(lay))
+    at = log.add(W_TWO, L.new_layer_id(17))
+    log.expect(LayersCreated, at, fp_id=1234, layer_id=17, metric=m1, anomaly_timestamp=ts1,
+               label="tuesday_pentest")
+
+    if n >= 3:  # anomalies labelled from the Panorama page (v3.0.4+)
+        log.tick(60)
+        lab = url("panorama", label_anomalies="true", start_timestamp=ts1 - 60,
+                  end_timestamp=ts1 + 60, metrics=m1, namespaces="stats.web%,carbon",
+                  label="pentest")
+        request(log, W_ONE, lab, rid=rid_of(lab))
+        log.add(W_ONE, L.label_list("metrics", [m1]))
+        log.add(W_ONE, L.label_list("namespaces", ["stats.web%", "carbon"]))
+        at = log.add(W_ONE, L.label_anomalies(ts1 - 60, ts1 + 60, "pentest"))
+        log.expect(AnomaliesLabelled, at, start_timestamp=ts1 - 60, end_timestamp=ts1 + 60,
+                   label="pentest", metrics=(m1,), namespaces=("stats.web%", "carbon"))
+        log.add(W_ONE, "label_anomalies :: 1 of these anomalies were related to the specified "
+                       "metrics/namespaces")
+
     # 4. disabled (the fp and its progeny), 5. validated one, then in bulk
-    log.tick(600)
+    log.tick(300)
     dis = url(fp_view="true", timestamp=ts1, metric=m1, disable_fp=1234)
     request(log, W_ONE, dis, rid=rid_of(dis))
     log.add(W_ONE, L.disable_fp_is_set(1234))
