@@ -97,6 +97,10 @@ class SkylineOptions:
     settings_py: Path | None = None
     #: (namespace pattern, alerter) from settings.ALERTS, in order.
     alerts: tuple[tuple[str, str], ...] = ()
+    #: IONOSPHERE_DATA_FOLDER: where Skyline's smtp alerter leaves each alert's graph PNG.
+    ionosphere_data_folder: Path | None = None
+    #: IONOSPHERE_ENABLED: without Ionosphere Skyline writes no training data (nor graph) there.
+    ionosphere_enabled: bool = True
 
 
 @dataclass(frozen=True)
@@ -128,6 +132,11 @@ class SlackOptions:
     lifecycle_grace_seconds: float = 300.0
     #: Give up retrying a delivery after this age.
     max_retry_age_seconds: float = 172800.0
+    #: Alerts are the graph image with the text as its comment, as Skyline posts them.
+    graph_images: bool = True
+    #: How long an alert waits for the PNG Skyline's smtp alerter writes (Analyzer gives its
+    #: smtp child up to 15 s, analyzer.py:5601-5622) before asking Graphite.
+    image_wait_seconds: float = 20.0
 
     def channels_for(self, namespace: str) -> tuple[str, ...]:
         """The channels for an ALERTS namespace, as Skyline resolves them.
@@ -360,6 +369,8 @@ _SECTIONS: dict[str, dict[str, _Parser]] = {
         "url": _url,
         "graphite_url": _url,
         "settings_py": _path,
+        "ionosphere_data_folder": _path,
+        "ionosphere_enabled": _boolean,
     },
     "slack": {
         "default_channel": _optional_string,
@@ -377,6 +388,8 @@ _SECTIONS: dict[str, dict[str, _Parser]] = {
         "token_file": _path,
         "lifecycle_grace_seconds": _seconds,
         "max_retry_age_seconds": _seconds,
+        "graph_images": _boolean,
+        "image_wait_seconds": _seconds,
     },
     "state": {"path": _path},
 }
@@ -458,6 +471,14 @@ def _settings_layer(
         skyline["url"] = url
     if "graphite_url" not in given["skyline"] and (graphite := _graphite_url(settings, file)):
         skyline["graphite_url"] = graphite
+    if "ionosphere_data_folder" not in given["skyline"] and (
+        folder := value("IONOSPHERE_DATA_FOLDER", _path, relative_to=path.parent)
+    ):
+        skyline["ionosphere_data_folder"] = folder
+    if "ionosphere_enabled" not in given["skyline"] and (
+        (enabled := value("IONOSPHERE_ENABLED", _boolean)) is not None
+    ):
+        skyline["ionosphere_enabled"] = enabled
     if "ALERTS" in settings:
         skyline["alerts"] = _alerts(settings["ALERTS"], _Where(file, "ALERTS", None))
 
@@ -490,6 +511,8 @@ _SIDECAR_ONLY = frozenset(
         "token_file",
         "lifecycle_grace_seconds",
         "max_retry_age_seconds",
+        "graph_images",
+        "image_wait_seconds",
     }
 )
 

@@ -31,7 +31,7 @@ from parsers.events import (
     SlackThread,
     TrainingDataViewed,
 )
-from sidecar import render
+from sidecar import graph, render
 from sidecar.config import Config
 from sidecar.store import Action, Profile, Thread
 
@@ -131,18 +131,32 @@ def _plan_alert(alert: AnomalyAlert, known: Knowledge, config: Config, final: bo
         alert, skyline_url=config.skyline.url, graphite=config.skyline.graphite_url,
         anomaly_timestamp=key[1],
     )
+    spec = _graph_spec(alert, key[1], config)
     actions = tuple(
         Action(
             id=action_id(alert.event_id, POST_MESSAGE, channel),
             event_id=alert.event_id, action=POST_MESSAGE, channel=channel,
             thread_metric=key[0], thread_anomaly_timestamp=key[1], text=text,
-            creates_thread=(i == 0),
+            creates_thread=(i == 0), graph=spec,
         )
         for i, channel in enumerate(channels)
     )
     # The thread is reserved now, so a second alerter's line for the same anomaly finds it.
     pending = Thread(key[0], key[1], channels[0], None, alert.event_id, "posted")
     return Plan(actions=actions, threads=(pending,), note=f"alert to {', '.join(channels)}")
+
+
+def _graph_spec(alert: AnomalyAlert, anomaly_timestamp: int, config: Config) -> str | None:
+    """Where the alert's graph is to be found (JSON), None for a text-only alert."""
+    sky = config.skyline
+    if not config.slack.graph_images:
+        return None
+    folder = sky.ionosphere_data_folder if sky.ionosphere_enabled else None
+    if folder is None and sky.graphite_url is None:
+        return None
+    return graph.spec_for(alert, anomaly_timestamp, ionosphere_dir=folder,
+                          graphite_base=sky.graphite_url,
+                          seconds=render.alert_seconds(alert)).to_json()
 
 
 def _plan_thread(event: SlackThread, known: Knowledge, config: Config, final: bool = False) -> Plan:
