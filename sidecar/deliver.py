@@ -109,6 +109,9 @@ class Deliverer:
         self._fetcher = fetcher or graph.Fetcher()
         #: an upload whose completion files.info does not show is begun afresh after this
         self.upload_settle = upload_settle
+        #: action id -> when to look again (a graph or a share awaited): memory, not the
+        #: database, so polling costs no commit; after a restart everything is looked at anew
+        self._later: dict[str, float] = {}
 
     # -- the loop's entry point -----------------------------------------------------------------
     def run_once(self, budget: float = 2.0) -> DeliveryStats:
@@ -116,10 +119,14 @@ class Deliverer:
         stats = DeliveryStats()
         if self.halted and not self._recheck_auth():
             return stats
-        start = time.monotonic()
-        for action in self.store.due_actions(self._clock(), limit=500):
+        start, now = time.monotonic(), self._clock()
+        # Actions awaiting a graph are skipped here; at most ``image_wait`` (plus a Graphite
+        # fetch) after their creation they go, so a page of them holds the rest back no longer.
+        for action in self.store.due_actions(now, limit=500):
             if time.monotonic() - start > budget or self.halted:
                 break
+            if self._later.get(action.id, 0.0) > now:
+                continue
             self._deliver(action, stats)
         return stats
 
@@ -132,7 +139,8 @@ class Deliverer:
             return self.auth_recheck
         now_mono, now = time.monotonic(), self._clock()
         waits = [
-            max(a.next_attempt_at - now, self.limiter.ready_at(self._key(a)) - now_mono, 0.0)
+            max(a.next_attempt_at - now, self._later.get(a.id, 0.0) - now,
+                self.limiter.ready_at(self._key(a)) - now_mono, 0.0)
             for a in self.store.due_actions(now + 3600.0, limit=50)
             if self._target(a) is not None
         ]
@@ -159,7 +167,8 @@ class Deliverer:
             else:
                 posted = self._perform(action, channel, thread_ts)
         except _Later as later:
-            self.store.mark_retry(action, later.at, str(later), state=action.state)
+            self._later[action.id] = later.at
+            return
         except RateLimited as exc:
             self.limiter.park(key, exc.retry_after)
             self.store.mark_retry(action, now + exc.retry_after, str(exc), state=action.state)
@@ -185,6 +194,7 @@ class Deliverer:
         else:
             self._done(action, posted)
             stats.delivered += 1
+        self._later.pop(action.id, None)
 
     def _perform(self, action: Action, channel: str, thread_ts: str | None) -> Posted | None:
         if action.action == ADD_REACTION:
@@ -259,9 +269,11 @@ class Deliverer:
                 return found
         action = self.store.mark_inflight(action)
         now = self._clock()
+        recorded: list[str] = []
 
         def record(file_id: str) -> None:
             self.store.set_file(action, file_id, now)
+            recorded.append(file_id)
 
         try:
             file_id = self.gateway.upload(
@@ -270,6 +282,14 @@ class Deliverer:
         except NotCompleted:
             self.store.set_file(action, None, None)  # nothing reached the channel
             raise
+        except Rejected as exc:
+            if recorded:
+                raise
+            # files.getUploadURLExternal refused this file (its size, its type): the text.
+            log.warning("slack refused the graph, posting the text alert", action=action.id,
+                        error=str(exc), source=image.source)
+            return self._perform(replace(action, text=(action.text or "") + NO_GRAPH),
+                                 channel, None)
         log.info("graph uploaded", action=action.id, file=file_id, source=image.source,
                  bytes=image.size)
         raise _Later(now + SHARE_POLL, "waiting for Slack to share the file")

@@ -178,7 +178,7 @@ class WebGateway:
         try:
             body = image.read()
         except OSError as exc:
-            raise Rejected(f"graph unreadable: {exc.strerror or exc}") from None
+            raise NotCompleted(f"graph unreadable: {exc.strerror or exc}") from None
         req = urllib.request.Request(url, data=body, method="POST",
                                      headers={"Content-Type": "application/octet-stream"})
         try:
