@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import sqlite3
 import time
 from dataclasses import replace
 from pathlib import Path
@@ -165,3 +166,21 @@ def test_settings_py_gives_the_ionosphere_folder(tmp_path: Path) -> None:
     config = load_config(toml, environ={})
     assert config.skyline.ionosphere_data_folder == tmp_path / "d"
     assert config.slack.image_wait_seconds == 5.0 and config.slack.graph_images is True
+
+
+def test_an_older_state_database_gains_the_graph_columns(tmp_path: Path) -> None:
+    db = tmp_path / "old.sqlite"
+    Store.open(db).close()
+    conn = sqlite3.connect(db)
+    conn.execute("ALTER TABLE outbox DROP COLUMN graph")
+    conn.execute("ALTER TABLE outbox DROP COLUMN file_id")
+    conn.execute("ALTER TABLE outbox DROP COLUMN file_at")
+    conn.execute("INSERT INTO outbox (id, event_id, action, channel, state, text, seq)"
+                 " VALUES ('a1', 'e1', 'post_message', '#skyline', 'pending', 'hi', 1)")
+    conn.commit()
+    conn.close()
+    store = Store.open(db)  # additive: the old rows stay, text alerts as they were planned
+    [action] = store.actions()
+    assert (action.id, action.text, action.graph, action.file_id) == ("a1", "hi", None, None)
+    store.set_file(action, "F1", 5.0)
+    assert store.action("a1").file_id == "F1"
