@@ -160,7 +160,8 @@ class Deliverer:
         key = self._key(action)
         try:
             image = self._image(action, now) if self._uploads(action) else None
-            if not self.limiter.try_acquire(key):
+            # Polling for an upload's share (files.info) is not a post: it is not paced.
+            if action.file_id is None and not self.limiter.try_acquire(key):
                 return
             if self._uploads(action):
                 posted = self._perform_upload(action, channel, image)
