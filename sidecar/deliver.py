@@ -160,6 +160,8 @@ class Deliverer:
         key = self._key(action)
         try:
             image = self._image(action, now) if self._uploads(action) else None
+            if image is None and action.file_id is None:
+                key = f"chat:{action.channel}"  # no graph: a text post
             # Polling for an upload's share (files.info) is not a post: it is not paced.
             if action.file_id is None and not self.limiter.try_acquire(key):
                 return
@@ -283,10 +285,11 @@ class Deliverer:
         except NotCompleted:
             self.store.set_file(action, None, None)  # nothing reached the channel
             raise
-        except Rejected as exc:
-            if recorded:
+        except (Rejected, Fatal) as exc:
+            if recorded or (isinstance(exc, Fatal) and str(exc) != "missing_scope"):
                 raise
-            # files.getUploadURLExternal refused this file (its size, its type): the text.
+            # files.getUploadURLExternal refused this file (its size, its type) or the token
+            # lacks files:write: the text alert, rather than nothing (or a halt).
             log.warning("slack refused the graph, posting the text alert", action=action.id,
                         error=str(exc), source=image.source)
             return self._perform(replace(action, text=(action.text or "") + NO_GRAPH),

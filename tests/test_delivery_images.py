@@ -209,3 +209,24 @@ def test_without_files_read_the_thread_is_found_in_history(env: Env) -> None:
     drain(env.store, env.config, deliverer_for(env.store, env.config))
     parent = env.fake.messages("#skyline")[0]
     assert parent.files and len(env.fake.replies("#skyline", parent.ts)) == 2
+
+
+def test_without_files_write_the_text_alert_goes_and_delivery_goes_on(env: Env) -> None:
+    old_png(env.folder)
+    env.fake.set_scopes({"chat:write", "files:read", "reactions:write", "channels:history"})
+    env.store.ingest(lifecycle_events(), None)
+    d = deliverer_for(env.store, env.config)
+    drain(env.store, env.config, d)
+    assert d.halted is None and env.fake.files() == []
+    parent = env.fake.messages("#skyline")[0]
+    assert parent.text.endswith(NO_GRAPH) and len(env.fake.replies("#skyline", parent.ts)) == 2
+
+
+def test_a_file_slack_refuses_goes_as_the_text_alert(env: Env) -> None:
+    old_png(env.folder)
+    env.fake.inject("files.getUploadURLExternal", "error", times=2, error="invalid_arguments")
+    env.store.ingest([alert()], None)
+    drain(env.store, env.config, deliverer_for(env.store, env.config))
+    for channel in ("#skyline", "#ops"):
+        [msg] = env.fake.messages(channel)
+        assert msg.text.endswith(NO_GRAPH) and msg.files is None
