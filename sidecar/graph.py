@@ -26,6 +26,7 @@ from pathlib import Path
 from urllib.parse import quote
 
 from parsers.events import AnomalyAlert
+from sidecar.render import LABELLED_PREFIX
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 PNG_END = b"\x00\x00\x00\x00IEND\xaeB`\x82"  # the IEND chunk: the last 12 bytes of a whole PNG
@@ -37,7 +38,6 @@ MAX_FETCH_BYTES = 20 * 1024**2
 SETTLE_SECONDS = 1.0
 #: GRAPHITE_GRAPH_SETTINGS' default (settings.py:176)
 GRAPH_SETTINGS = "&width=588&height=308&bgcolor=000000&fontBold=true&fgcolor=C0C0C0"
-LABELLED_PREFIX = "labelled_metrics."
 
 
 @dataclass(frozen=True)
