@@ -152,6 +152,7 @@ class Deliverer:
         if now - action.created_at > self.max_age:
             self.store.mark_failed(action, f"gave up after {self.max_age:g}s: {action.last_error}")
             stats.failed += 1
+            self._later.pop(action.id, None)
             return
         target = self._target(action)
         if target is None:
