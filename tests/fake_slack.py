@@ -37,6 +37,7 @@ Behaviours chosen where Slack's own behaviour is undocumented or uncertain:
   after completion, as Slack shares asynchronously. Every completion call shares again, so a
   client completing twice shows a duplicate. ``files.info`` on a file never completed is
   ``file_not_found``. ``files.upload`` answers ``method_deprecated`` (Slack retired it).
+  ``inject("upload", "http_500" | "http_503" | "drop_before")`` spoils the upload URL's POST.
 """
 
 from __future__ import annotations
@@ -669,7 +670,7 @@ class FakeSlack:
         ``error``: ``error`` (the code, required), ``perform`` (act anyway, like
         ``fatal_error``; default False).
         """
-        if method not in self._handlers:
+        if method not in self._handlers and method != "upload":  # "upload": the upload URL
             raise ValueError(f"unknown method {method!r}")
         allowed = _FAULT_KWARGS.get(fault)
         if allowed is None:
@@ -1179,7 +1180,10 @@ class FakeSlack:
         """The upload URL: raw bytes (or a multipart part named ``file``)."""
         with self._lock:
             file_id = self._upload_keys.get(key)
-            if file_id is None or self._files[file_id].completed:
+            fault = self._pop_fault("upload")
+            if fault is not None and fault.kind in {"http_500", "http_503", "drop_before"}:
+                reply = self._fault_before(fault) or _Reply(None)
+            elif file_id is None or self._files[file_id].completed:
                 reply = _Reply(404, b"Not Found", content_type="text/plain")
             else:
                 if content_type.split(";", 1)[0].strip().lower() == "multipart/form-data":

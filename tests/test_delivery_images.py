@@ -230,3 +230,17 @@ def test_a_file_slack_refuses_goes_as_the_text_alert(env: Env) -> None:
     for channel in ("#skyline", "#ops"):
         [msg] = env.fake.messages(channel)
         assert msg.text.endswith(NO_GRAPH) and msg.files is None
+
+
+@pytest.mark.parametrize("fault", ["http_500", "drop_before"])
+def test_a_failed_byte_upload_is_begun_afresh_and_shared_once(env: Env, fault: str) -> None:
+    png = old_png(env.folder)
+    env.fake.inject("upload", fault)
+    env.store.ingest([alert()], None)
+    d = deliverer_for(env.store, env.config)
+    d._backoff = lambda attempts: 0.1
+    drain(env.store, env.config, d)
+    shared = [f for f in env.fake.files() if f["shares"]]
+    assert len(shared) == 2 and all(f["data"] == png.read_bytes() for f in shared)
+    assert [len(env.fake.messages(c)) for c in ("#skyline", "#ops")] == [1, 1]
+    assert len(env.fake.files()) == 3  # the spoilt one was never completed nor shared
