@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import json
 import re
-import urllib.error
 import urllib.request
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -193,7 +192,7 @@ class WebGateway:
         try:
             resp = self._call(self._client.files_info, file=file_id)
         except Rejected as exc:
-            if str(exc) in ("file_not_found", "file_deleted"):
+            if str(exc) == "file_not_found":  # never completed (a deleted file stays refused)
                 return FileShare(completed=False)
             raise
         except Fatal as exc:
