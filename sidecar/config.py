@@ -107,8 +107,10 @@ class SkylineOptions:
     graphite_graph_settings: str = DEFAULT_GRAPH_SETTINGS
     #: FULL_DURATION in seconds: Analyzer's "at <h> hours" and its graph's period.
     full_duration: int = 86400
-    #: IONOSPHERE_ENABLED: alerts carry the training data link (else "For anomaly at").
+    #: IONOSPHERE_ENABLED: alerts carry the training data link (else "For anomaly at"), and
+    #: Skyline's smtp alerter leaves each alert's graph PNG in IONOSPHERE_DATA_FOLDER.
     ionosphere_enabled: bool = True
+    ionosphere_data_folder: Path | None = None
     #: CUSTOM_ALERT_OPTS: main_alert_title, <app>_alert_heading, ionosphere_link_path.
     custom_alert_opts: tuple[tuple[str, str], ...] = ()
     #: HORIZON_SHARDS (host -> shard) and the Skyline host's name, for the shard suffix.
@@ -155,6 +157,11 @@ class SlackOptions:
     lifecycle_grace_seconds: float = 300.0
     #: Give up retrying a delivery after this age.
     max_retry_age_seconds: float = 172800.0
+    #: Alerts are the graph image with the text as its comment, as Skyline posts them.
+    graph_images: bool = True
+    #: How long an alert waits for the PNG Skyline's smtp alerter writes (Analyzer gives its
+    #: smtp child up to 15 s, analyzer.py:5601-5622) before asking Graphite.
+    image_wait_seconds: float = 20.0
 
     def channels_for(self, namespace: str) -> tuple[str, ...]:
         """The channels for an ALERTS namespace, as Skyline resolves them.
@@ -443,6 +450,7 @@ _SECTIONS: dict[str, dict[str, _Parser]] = {
         "hostname": _optional_string,
         "boundary_graphite_previous_hours": _positive_int,
         "timezone": _timezone,
+        "ionosphere_data_folder": _path,
     },
     "slack": {
         "default_channel": _optional_string,
@@ -461,6 +469,8 @@ _SECTIONS: dict[str, dict[str, _Parser]] = {
         "token_file": _path,
         "lifecycle_grace_seconds": _seconds,
         "max_retry_age_seconds": _seconds,
+        "graph_images": _boolean,
+        "image_wait_seconds": _seconds,
     },
     "state": {"path": _path},
 }
@@ -542,6 +552,10 @@ def _settings_layer(
         skyline["url"] = url
     if "graphite_url" not in given["skyline"] and (graphite := _graphite_url(settings, file)):
         skyline["graphite_url"] = graphite
+    if "ionosphere_data_folder" not in given["skyline"] and (
+        folder := value("IONOSPHERE_DATA_FOLDER", _path, relative_to=path.parent)
+    ):
+        skyline["ionosphere_data_folder"] = folder
     if "ALERTS" in settings:
         skyline["alerts"] = _alerts(settings["ALERTS"], _Where(file, "ALERTS", None))
     skyline.update(_alert_text_settings(settings, file, given["skyline"]))
@@ -585,6 +599,8 @@ _SIDECAR_ONLY = frozenset(
         "lifecycle_grace_seconds",
         "max_retry_age_seconds",
         "message_on_single_validated_features_profile",
+        "graph_images",
+        "image_wait_seconds",
     }
 )
 

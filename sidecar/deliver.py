@@ -5,6 +5,14 @@ crash, a timeout, a dropped connection, a 5xx) may already be in Slack: before p
 deliverer looks for it by the action id carried in the message metadata. Reactions are naturally
 idempotent (``already_reacted`` is success).
 
+An alert with a graph is an upload (files.getUploadURLExternal, the bytes,
+files.completeUploadExternal with the alert text as its comment), its file name carrying the
+action id. The graph is waited for (the PNG Skyline's smtp alerter writes, then Graphite) by
+leaving the action not due, so nothing else waits. The file id is committed before the upload;
+after a failure files.info tells whether Slack completed it (then its share is awaited, never a
+second upload) or not; the history is searched for the file name too. Slack shares the file a
+moment after completing it: the message ts (the thread) is polled for, again without waiting.
+
 Failures: a 429 parks that channel for Retry-After and slows its pace (other channels go on;
 nothing sleeps; see sidecar.ratelimit);
 5xx, timeouts and connection errors back off exponentially with jitter, retried until the
@@ -19,10 +27,11 @@ from __future__ import annotations
 import random
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import structlog
 
+from sidecar import graph
 from sidecar.planner import ADD_REACTION, POST_MESSAGE, POST_REPLY
 from sidecar.ratelimit import KeyPace, Limiter
 from sidecar.slack import (
@@ -30,6 +39,7 @@ from sidecar.slack import (
     Ambiguous,
     Fatal,
     Gateway,
+    NotCompleted,
     Posted,
     RateLimited,
     Rejected,
@@ -45,6 +55,20 @@ BACKOFF_BASE, BACKOFF_CAP = 2.0, 300.0
 AUTH_RECHECK = 300.0
 #: how far back (seconds before the action was created) to look for an earlier post
 LOOKBACK = 120.0
+#: how often a missing graph is looked for again, and a completed upload's share polled for
+IMAGE_POLL, SHARE_POLL = 0.5, 0.5
+#: after this long without a share in files.info, the channel history is searched as well
+SHARE_HISTORY_AFTER = 10.0
+#: Skyline's wording when it has no image (analyzer/alerters.py:2530-2535; double spaces)
+NO_GRAPH = "  ::  error :: there was no graph image to upload"
+
+
+class _Later(Exception):
+    """The action is not ready (its graph, its share): look again at ``at``; no attempt used."""
+
+    def __init__(self, at: float, reason: str):
+        super().__init__(reason)
+        self.at = at
 
 
 @dataclass
@@ -68,6 +92,9 @@ class Deliverer:
         clock: Callable[[], float] = time.time,
         rng: random.Random | None = None,
         auth_recheck: float = AUTH_RECHECK,
+        image_wait: float = 20.0,
+        fetcher: graph.Fetcher | graph.DescribingFetcher | None = None,
+        upload_settle: float = 15.0,
     ):
         self.store = store
         self.gateway = gateway
@@ -79,6 +106,13 @@ class Deliverer:
         self.auth_recheck = auth_recheck
         self.halted: str | None = None
         self._halted_at = 0.0
+        self.image_wait = image_wait
+        self._fetcher = fetcher or graph.Fetcher()
+        #: an upload whose completion files.info does not show is begun afresh after this
+        self.upload_settle = upload_settle
+        #: action id -> when to look again (a graph or a share awaited): memory, not the
+        #: database, so polling costs no commit; after a restart everything is looked at anew
+        self._later: dict[str, float] = {}
 
     # -- the loop's entry point -----------------------------------------------------------------
     def run_once(self, budget: float = 2.0) -> DeliveryStats:
@@ -86,10 +120,14 @@ class Deliverer:
         stats = DeliveryStats()
         if self.halted and not self._recheck_auth():
             return stats
-        start = time.monotonic()
-        for action in self.store.due_actions(self._clock(), limit=500):
+        start, now = time.monotonic(), self._clock()
+        # Actions awaiting a graph are skipped here; at most ``image_wait`` (plus a Graphite
+        # fetch) after their creation they go, so a page of them holds the rest back no longer.
+        for action in self.store.due_actions(now, limit=500):
             if time.monotonic() - start > budget or self.halted:
                 break
+            if self._later.get(action.id, 0.0) > now:
+                continue
             self._deliver(action, stats)
         return stats
 
@@ -107,7 +145,8 @@ class Deliverer:
             return self.auth_recheck
         now_mono, now = time.monotonic(), self._clock()
         waits = [
-            max(a.next_attempt_at - now, self.limiter.ready_at(*self._limits(a)) - now_mono, 0.0)
+            max(a.next_attempt_at - now, self._later.get(a.id, 0.0) - now,
+                self.limiter.ready_at(*self._limits(a, self._key(a))) - now_mono, 0.0)
             for a in self.store.due_actions(now + 3600.0, limit=50)
             if self._target(a) is not None
         ]
@@ -119,16 +158,29 @@ class Deliverer:
         if now - action.created_at > self.max_age:
             self.store.mark_failed(action, f"gave up after {self.max_age:g}s: {action.last_error}")
             stats.failed += 1
+            self._later.pop(action.id, None)
             return
         target = self._target(action)
         if target is None:
             return  # its thread is not posted yet: it waits, no attempt counted
         channel, thread_ts = target
         key = self._key(action)
-        if not self.limiter.try_acquire(*self._limits(action)):
-            return
         try:
-            posted = self._perform(action, channel, thread_ts)
+            uploads = self._uploads(action)
+            image = self._image(action, now) if uploads else None
+            if uploads and image is None and action.file_id is None:
+                key = f"chat:{action.channel}"  # no graph: the text alert is a post
+            # Polling for an upload's share (files.info) is not a post: it is not paced.
+            if action.file_id is None and not self.limiter.try_acquire(
+                    *self._limits(action, key)):
+                return
+            if uploads:
+                posted = self._perform_upload(action, channel, image)
+            else:
+                posted = self._perform(action, channel, thread_ts)
+        except _Later as later:
+            self._later[action.id] = later.at
+            return
         except RateLimited as exc:
             self.limiter.park(key, exc.retry_after)
             self.store.mark_retry(action, now + exc.retry_after, str(exc), state=action.state)
@@ -155,6 +207,7 @@ class Deliverer:
             self.limiter.accepted(key)
             self._done(action, posted)
             stats.delivered += 1
+        self._later.pop(action.id, None)
 
     def _perform(self, action: Action, channel: str, thread_ts: str | None) -> Posted | None:
         if action.action == ADD_REACTION:
@@ -183,9 +236,11 @@ class Deliverer:
             log.warning("thread was gone, re-anchored", channel=posted.channel, reason=str(exc))
             return posted
 
-    def _limits(self, action: Action) -> tuple[str, ...]:
-        """The limiter keys a delivery attempt draws from: its own, and the look-up's."""
-        return (self._key(action), *(("history",) if self._needs_lookup(action) else ()))
+    def _limits(self, action: Action, key: str) -> tuple[str, ...]:
+        """The limiter keys a delivery attempt draws from: its own (``key``), its channel's for an
+        upload (Slack shares the file as a message there), and the look-up's."""
+        channel = (f"chat:{action.channel}",) if key == "files" else ()
+        return (key, *channel, *(("history",) if self._needs_lookup(action) else ()))
 
     @staticmethod
     def _needs_lookup(action: Action) -> bool:
@@ -194,8 +249,104 @@ class Deliverer:
         doubt: Slack did nothing, and the action went back to its earlier state."""
         return action.action != ADD_REACTION and action.state == INFLIGHT
 
+    # -- alerts with a graph ------------------------------------------------------------------
+    @staticmethod
+    def _uploads(action: Action) -> bool:
+        return action.action == POST_MESSAGE and action.graph is not None
+
+    def _image(self, action: Action, now: float) -> graph.Image | None:
+        """The graph to upload; ``_Later`` while it may still come; None: post the text."""
+        if action.file_id is not None or action.graph is None:
+            return None  # already uploading: the file is Slack's now
+        spec = graph.GraphSpec.from_json(action.graph)
+        found = graph.find_png(spec)
+        if isinstance(found, graph.Image):
+            return found
+        reason = found
+        if spec.ionosphere_dir and now - action.created_at < self.image_wait:
+            raise _Later(now + IMAGE_POLL, f"waiting for the graph: {reason}")
+        if spec.graphite_url:
+            fetched = self._fetcher.get(spec.graphite_url, graph.graphite_name(spec))
+            if fetched is None:
+                raise _Later(now + IMAGE_POLL, "fetching the graph from Graphite")
+            if isinstance(fetched, graph.Image):
+                return fetched
+            reason = f"{reason}; {fetched}"
+        else:
+            reason = f"{reason}; no Graphite configured"
+        log.warning("no graph image, posting the text alert", action=action.id,
+                    metric=spec.metric, reason=reason)
+        return None
+
+    def _perform_upload(self, action: Action, channel: str, image: graph.Image | None) -> Posted:
+        channel_id = self._channel_id(channel)
+        if action.file_id is not None:
+            return self._await_share(action, channel_id or channel)
+        if image is None or channel_id is None:
+            if image is not None:
+                log.warning("no channel id to upload the graph to; posting the text alert",
+                            channel=channel, action=action.id)
+            # _perform looks for an earlier post (or upload) of this action itself.
+            return self._perform(replace(action, text=(action.text or "") + NO_GRAPH),
+                                 channel, None)
+        if action.state == INFLIGHT or action.attempts > 0:
+            found = self._find_earlier(action, channel, None)
+            if found is not None:
+                return found
+        action = self.store.mark_inflight(action)
+        now = self._clock()
+        recorded: list[str] = []
+
+        def record(file_id: str) -> None:
+            self.store.set_file(action, file_id, now)
+            recorded.append(file_id)
+
+        try:
+            file_id = self.gateway.upload(
+                channel_id, image, filename=upload_name(image.name, action.id),
+                title=image.name, comment=action.text or "", on_file_id=record)
+        except NotCompleted:
+            self.store.set_file(action, None, None)  # nothing reached the channel
+            raise
+        except (Rejected, Fatal) as exc:
+            if recorded or (isinstance(exc, Fatal) and str(exc) != "missing_scope"):
+                raise
+            # files.getUploadURLExternal refused this file (its size, its type) or the token
+            # lacks files:write: the text alert, rather than nothing (or a halt).
+            log.warning("slack refused the graph, posting the text alert", action=action.id,
+                        error=str(exc), source=image.source)
+            return self._perform(replace(action, text=(action.text or "") + NO_GRAPH),
+                                 channel, None)
+        log.info("graph uploaded", action=action.id, file=file_id, source=image.source,
+                 bytes=image.size)
+        raise _Later(now + SHARE_POLL, "waiting for Slack to share the file")
+
+    def _await_share(self, action: Action, channel_id: str) -> Posted:
+        """The completed upload's message, once Slack shows it; ``_Later`` until then."""
+        now = self._clock()
+        assert action.file_id is not None
+        waited = now - (action.file_at or action.created_at)
+        share = self.gateway.file_share(action.file_id, channel_id)
+        if share is not None and share.posted is not None:
+            return share.posted
+        if share is None or waited >= SHARE_HISTORY_AFTER:
+            found = self._find_earlier(action, channel_id, None)
+            if found is not None:
+                return found
+        if (share is None or not share.completed) and waited >= self.upload_settle:
+            # Slack never completed it (a crash or a failure before the share): begin again.
+            log.warning("upload was not completed, uploading again", action=action.id,
+                        file=action.file_id)
+            self.store.set_file(action, None, None)
+            raise _Later(now, "upload not completed")
+        delay = SHARE_POLL if waited < SHARE_HISTORY_AFTER else min(30.0, waited / 4)
+        raise _Later(now + delay, "waiting for Slack to share the file")
+
+    def _channel_id(self, channel: str) -> str | None:
+        return channel if CHANNEL_ID.match(channel) else self._channel_ids(channel)
+
     def _find_earlier(self, action: Action, channel: str, thread_ts: str | None) -> Posted | None:
-        channel_id = channel if CHANNEL_ID.match(channel) else self._channel_ids(channel)
+        channel_id = self._channel_id(channel)
         if channel_id is None:
             log.warning("cannot check for an earlier post without the channel id; set"
                         " SLACK_OPTS channel_ids", channel=channel, action=action.id)
@@ -251,5 +402,14 @@ class Deliverer:
 
     @staticmethod
     def _key(action: Action) -> str:
-        # Messages are paced per channel; reactions share one workspace-wide bucket.
-        return "reactions" if action.action == ADD_REACTION else f"chat:{action.channel}"
+        # Messages are paced per channel; reactions and uploads each share a workspace bucket.
+        if action.action == ADD_REACTION:
+            return "reactions"
+        return "files" if Deliverer._uploads(action) else f"chat:{action.channel}"
+
+
+def upload_name(name: str, action_id: str) -> str:
+    """The uploaded file's name: Skyline's PNG name with the action id, which is how an upload
+    is recognised in the channel's history after a failure."""
+    stem, dot, ext = name.rpartition(".")
+    return f"{stem}.{action_id}.{ext}" if dot else f"{name}.{action_id}"

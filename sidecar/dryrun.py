@@ -2,7 +2,8 @@
 
 It stands where the Slack gateway stands, so the dry run goes through the same pipeline
 (planning, outbox, pacing aside, threads anchored on the answers) and shows exactly what a real
-run would do. It answers with made-up channel ids and ts strings so threads resolve.
+run would do. It answers with made-up channel ids and ts strings so threads resolve. An alert's
+graph is shown as the PNG's path or the Graphite URL it would upload, or why there is none.
 """
 
 from __future__ import annotations
@@ -10,9 +11,11 @@ from __future__ import annotations
 import hashlib
 import itertools
 import json
+from collections.abc import Callable
 from typing import Any, TextIO
 
-from sidecar.slack import Posted
+from sidecar import graph
+from sidecar.slack import FileShare, Posted
 from sidecar.store import Store
 
 
@@ -21,12 +24,15 @@ def fake_channel_id(name: str) -> str:
 
 
 class PrintingGateway:
-    def __init__(self, store: Store, out: TextIO, *, fmt: str = "text"):
+    def __init__(self, store: Store, out: TextIO, *, fmt: str = "text",
+                 channel_names: dict[str, str] | None = None):
         self._store = store
         self._out = out
         self._fmt = fmt
-        self._names: dict[str, str] = {}
+        #: channel id -> name; an upload is given the id, the printout names the channel
+        self._names: dict[str, str] = dict(channel_names or {})
         self._ts = itertools.count(1)
+        self._files: dict[str, Posted] = {}
 
     def post(self, channel: str, text: str, *, thread_ts: str | None,
              metadata: dict[str, Any]) -> Posted:
@@ -34,6 +40,20 @@ class PrintingGateway:
         self._names.setdefault(channel_id, self._names.get(channel, channel))
         self._print(metadata, channel=self._names[channel_id], text=text)
         return Posted(channel=channel_id, ts=f"{next(self._ts)}.000000")
+
+    def upload(self, channel_id: str, image: graph.Image, *, filename: str, title: str,
+               comment: str, on_file_id: Callable[[str], None]) -> str:
+        file_id = f"FDRY{len(self._files) + 1:08d}"
+        on_file_id(file_id)
+        # The file name carries the action id (deliver.upload_name): <name>.<action id>.png
+        payload = {"event_payload": {"action_id": filename.rsplit(".", 2)[-2]}}
+        self._print(payload, channel=self._names.get(channel_id, channel_id), text=comment,
+                    image=image.source)
+        self._files[file_id] = Posted(channel=channel_id, ts=f"{next(self._ts)}.000000")
+        return file_id
+
+    def file_share(self, file_id: str, channel_id: str) -> FileShare | None:
+        return FileShare(True, self._files.get(file_id))
 
     def react(self, channel_id: str, ts: str, name: str, *,
               metadata: dict[str, Any] | None = None) -> None:
@@ -50,10 +70,11 @@ class PrintingGateway:
         return {"id": channel_id, "is_member": True, "is_archived": False}
 
     def _print(self, metadata: dict[str, Any], *, channel: str, text: str | None = None,
-               reaction: str | None = None) -> None:
+               reaction: str | None = None, image: str | None = None) -> None:
         payload = metadata.get("event_payload") or {}
         action = self._store.action(payload.get("action_id", ""))
-        event = self._store.event(payload.get("event_id", "")) if payload else None
+        event_id = payload.get("event_id") or (action.event_id if action else "")
+        event = self._store.event(event_id) if event_id else None
         thread = None
         if action is not None and action.thread_key is not None and action.action != "post_message":
             thread = {"metric": action.thread_key[0], "anomaly_timestamp": action.thread_key[1]}
@@ -63,6 +84,7 @@ class PrintingGateway:
             "thread": thread,
             "text": text,
             "reaction": reaction,
+            "graph": image or _no_graph(action.graph if action else None),
             "event": {
                 "kind": event.kind if event else None,
                 "metric": getattr(event, "metric", None),
@@ -77,6 +99,15 @@ class PrintingGateway:
         self._out.flush()
 
 
+def _no_graph(spec: str | None) -> str | None:
+    """Why an alert that would have a graph goes as text (the deliverer's lookup, repeated)."""
+    if spec is None:
+        return None
+    found = graph.find_png(graph.GraphSpec.from_json(spec))
+    reason = found.source if isinstance(found, graph.Image) else found
+    return f"none: {reason}; no Graphite configured"
+
+
 def _human(r: dict[str, Any]) -> str:
     where = r["channel"]
     if r["thread"]:
@@ -85,4 +116,5 @@ def _human(r: dict[str, Any]) -> str:
     if r["reaction"]:
         return f"{head} :{r['reaction']}:"
     body = "\n".join("    " + line for line in (r["text"] or "").splitlines())
-    return f"{head}  ({r['event']['kind']})\n{body}"
+    image = f"\n    graph: {r['graph']}" if r["graph"] else ""
+    return f"{head}  ({r['event']['kind']})\n{body}{image}"

@@ -36,7 +36,7 @@ from parsers.events import (
     SlackThread,
     TrainingDataViewed,
 )
-from sidecar import render
+from sidecar import graph, render
 from sidecar.config import Config
 from sidecar.logtime import log_epoch, log_zone
 from sidecar.store import Action, Profile, Thread
@@ -164,12 +164,14 @@ def _plan_alert(alert: AnomalyAlert, known: Knowledge, config: Config, final: bo
     if not channels:
         return Plan(note="no channel: set SLACK_OPTS default_channel or channels")
     text = render.alert_text(alert, config.skyline, anomaly_timestamp=key[1])
+    graph_url = render.alert_graph_url(alert, config.skyline, anomaly_timestamp=key[1])
+    spec = _graph_spec(alert.metric, key[1], alert.app, graph_url, config)
     actions = tuple(
         Action(
             id=action_id(alert.event_id, POST_MESSAGE, channel),
             event_id=alert.event_id, action=POST_MESSAGE, channel=channel,
             thread_metric=key[0], thread_anomaly_timestamp=key[1], text=text,
-            creates_thread=(i == 0),
+            creates_thread=(i == 0), graph=spec,
         )
         for i, channel in enumerate(channels)
     )
@@ -227,11 +229,28 @@ def _plan_boundary(alert: BoundaryAlert, known: Knowledge, config: Config,
     if not channels:
         return Plan(note="no channel: no BOUNDARY_SLACK_OPTS channels key matches the metric")
     text = render.boundary_text(alert, config.skyline)
+    at = log_epoch(alert.logged_at, log_zone(config.skyline.timezone))
+    spec = _graph_spec(alert.metric, at, "boundary",
+                       render.boundary_graph_url(alert, config.skyline), config)
     return Plan(actions=tuple(
         Action(id=action_id(alert.event_id, POST_MESSAGE, channel), event_id=alert.event_id,
-               action=POST_MESSAGE, channel=channel, text=text)
+               action=POST_MESSAGE, channel=channel, text=text, graph=spec)
         for channel in channels
     ), note=f"boundary alert to {', '.join(channels)}")
+
+
+def _graph_spec(metric: str, anomaly_timestamp: int, app: str, graphite_url: str | None,
+                config: Config) -> str | None:
+    """Where an alert's graph is to be found (JSON), None for a text-only alert. Boundary's graph
+    always comes from Graphite (boundary_alerters.py:954-1002): it has no training data dir."""
+    sky = config.skyline
+    if not config.slack.graph_images:
+        return None
+    folder = sky.ionosphere_data_folder if sky.ionosphere_enabled and app != "boundary" else None
+    if folder is None and graphite_url is None:
+        return None
+    return graph.spec_for(metric, anomaly_timestamp, app, ionosphere_dir=folder,
+                          graphite_url=graphite_url).to_json()
 
 
 def _plan_thread(event: SlackThread, known: Knowledge, config: Config, final: bool = False) -> Plan:

@@ -39,8 +39,9 @@ SLACK_PACES: Mapping[str, Pace] = {
     "chat": Pace(1.0, 2.0),  # per channel: the key is chat:<channel>
     "reactions": Pace(50 / 60, 3.0),  # reactions.add, Tier 3
     "history": Pace(50 / 60, 3.0),  # conversations.history / .replies, Tier 3 (internal apps)
-    # files.getUploadURLExternal is Tier 4, but each upload also posts a message: stay at Tier 2.
-    "files": Pace(20 / 60, 2.0),
+    # files.getUploadURLExternal and files.completeUploadExternal are Tier 4; the share is a
+    # message in the channel, so an upload also takes its channel's chat token (sidecar.deliver).
+    "files": Pace(100 / 60, 5.0),
 }
 #: Workspace-wide buckets that every key of a class also draws from.
 SLACK_WORKSPACE: Mapping[str, Pace] = {

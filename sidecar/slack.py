@@ -10,11 +10,15 @@ from __future__ import annotations
 
 import json
 import re
+import urllib.request
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Protocol
 
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
+
+from sidecar.graph import Image
 
 METADATA_TYPE = "skyline_sidecar_action"
 CHANNEL_ID = re.compile(r"^[CGD][A-Z0-9]{8,}$")
@@ -54,10 +58,23 @@ class ThreadGone(SlackFailure):
     pass
 
 
+class NotCompleted(Ambiguous):
+    """An upload failed before files.completeUploadExternal was sent: nothing is in Slack."""
+
+
 @dataclass(frozen=True)
 class Posted:
     channel: str  # the channel id Slack answered with
     ts: str
+
+
+@dataclass(frozen=True)
+class FileShare:
+    """What files.info says of an upload: completed (Slack has the file) and, once Slack has
+    shared it (a moment after completion), its message in the channel."""
+
+    completed: bool
+    posted: Posted | None = None
 
 
 class Gateway(Protocol):
@@ -69,6 +86,9 @@ class Gateway(Protocol):
                   oldest: float) -> Posted | None: ...
     def auth_test(self) -> dict[str, Any]: ...
     def channel_info(self, channel_id: str) -> dict[str, Any]: ...
+    def upload(self, channel_id: str, image: Image, *, filename: str, title: str,
+               comment: str, on_file_id: Callable[[str], None]) -> str: ...
+    def file_share(self, file_id: str, channel_id: str) -> FileShare | None: ...
 
 
 def action_metadata(action_id: str, event_id: str) -> dict[str, Any]:
@@ -85,6 +105,7 @@ class WebGateway:
                                  retry_handlers=[])
         self._icon = icon_emoji
         self._pages = history_pages
+        self._timeout = timeout
 
     def __repr__(self) -> str:  # never the token
         return f"WebGateway(base_url={self._client.base_url!r})"
@@ -112,8 +133,9 @@ class WebGateway:
 
     def find_post(self, channel_id: str, action_id: str, *, thread_ts: str | None,
                   oldest: float) -> Posted | None:
-        """Look for an earlier post of this action by its metadata: history lists top-level
-        messages only, so a thread reply is looked for among the parent's replies."""
+        """Look for an earlier post of this action by its metadata, or for an upload by its file
+        name (which carries the action id): history lists top-level messages only, so a thread
+        reply is looked for among the parent's replies."""
         cursor = None
         for _ in range(self._pages):
             kwargs: dict[str, Any] = {"channel": channel_id, "include_all_metadata": True,
@@ -127,15 +149,74 @@ class WebGateway:
                 resp = self._call(self._client.conversations_replies, ts=str(thread_ts), **kwargs)
             for msg in resp.get("messages") or []:
                 payload = (msg.get("metadata") or {}).get("event_payload") or {}
-                if payload.get("action_id") == action_id:
+                names = [str(f.get("name") or "") for f in msg.get("files") or []]
+                if payload.get("action_id") == action_id or any(action_id in n for n in names):
                     return Posted(channel=channel_id, ts=str(msg["ts"]))
             cursor = (resp.get("response_metadata") or {}).get("next_cursor")
             if not cursor:
                 return None
         return None
 
+    def upload(self, channel_id: str, image: Image, *, filename: str, title: str,
+               comment: str, on_file_id: Callable[[str], None]) -> str:
+        """Slack's upload flow (what slack_sdk's files_upload_v2 does), in steps so the file id
+        is recorded (``on_file_id``) before anything can be shared: files.getUploadURLExternal,
+        the bytes POSTed to the upload URL, files.completeUploadExternal sharing it into the
+        channel with the alert text as its comment. Returns the file id."""
+        resp = self._call(self._client.files_getUploadURLExternal, filename=filename,
+                          length=image.size)
+        file_id, url = str(resp["file_id"]), str(resp["upload_url"])
+        on_file_id(file_id)
+        self._post_bytes(url, image)
+        self._call(self._client.files_completeUploadExternal,
+                   files=[{"id": file_id, "title": title}], channel_id=channel_id,
+                   initial_comment=comment)
+        return file_id
+
+    def _post_bytes(self, url: str, image: Image) -> None:
+        try:
+            body = image.read()
+        except OSError as exc:
+            raise NotCompleted(f"graph unreadable: {exc.strerror or exc}") from None
+        req = urllib.request.Request(url, data=body, method="POST",
+                                     headers={"Content-Type": "application/octet-stream"})
+        try:
+            with urllib.request.urlopen(req, timeout=self._timeout) as r:
+                r.read()
+        except (OSError, ValueError) as exc:  # HTTPError, URLError, timeouts, resets
+            raise NotCompleted(f"file upload: {type(exc).__name__}: {exc}") from None
+
+    def file_share(self, file_id: str, channel_id: str) -> FileShare | None:
+        """files.info: the upload's message ts in the channel (``shares``), as Skyline reads it
+        (analyzer/alerters.py:2394-2421). None when the token lacks files:read."""
+        try:
+            resp = self._call(self._client.files_info, file=file_id)
+        except Rejected as exc:
+            if str(exc) == "file_not_found":  # never completed (a deleted file stays refused)
+                return FileShare(completed=False)
+            raise
+        except Fatal as exc:
+            if str(exc) == "missing_scope":
+                return None
+            raise
+        shares = (resp.get("file") or {}).get("shares") or {}
+        for kind in ("public", "private"):
+            for share in (shares.get(kind) or {}).get(channel_id) or []:
+                if share.get("ts"):
+                    return FileShare(True, Posted(channel=channel_id, ts=str(share["ts"])))
+        return FileShare(completed=True)
+
     def auth_test(self) -> dict[str, Any]:
         return dict(self._call(self._client.auth_test).data)
+
+    def scopes(self) -> set[str] | None:
+        """The token's scopes (auth.test's X-OAuth-Scopes header), None if not told."""
+        resp = self._call(self._client.auth_test)
+        headers = {k.lower(): v for k, v in (resp.headers or {}).items()}
+        raw = headers.get("x-oauth-scopes")
+        if isinstance(raw, list):
+            raw = raw[0] if raw else None
+        return None if raw is None else {s.strip() for s in str(raw).split(",") if s.strip()}
 
     def channel_info(self, channel_id: str) -> dict[str, Any]:
         return dict(self._call(self._client.conversations_info, channel=channel_id)["channel"])

@@ -99,6 +99,11 @@ class Action:
     seq: int = 0
     result_ts: str | None = None
     result_channel: str | None = None
+    #: an alert with a graph: where to find it (sidecar.graph.GraphSpec as JSON)
+    graph: str | None = None
+    #: the Slack file being uploaded (recorded before the upload) and when that began
+    file_id: str | None = None
+    file_at: float | None = None
 
     @property
     def thread_key(self) -> tuple[str, int] | None:
@@ -205,6 +210,11 @@ class Store:
             db["errors"].create(
                 {"at": float, "scope": str, "message": str}, if_not_exists=True
             )
+            # Additive schema changes: columns new since the table was created.
+            have = set(db["outbox"].columns_dict)
+            for f in fields(Action):
+                if f.name not in have:
+                    db["outbox"].add_column(f.name, _sql_type(f.type))
             db.execute(
                 "CREATE INDEX IF NOT EXISTS events_unplanned ON events(planned, seq)"
             )
@@ -404,6 +414,13 @@ class Store:
                 (INFLIGHT, action.id),
             )
         return _replace(action, state=INFLIGHT, attempts=action.attempts + 1)
+
+    def set_file(self, action: Action, file_id: str | None, at: float | None) -> None:
+        """Committed before the file is uploaded: after a crash, files.info tells whether
+        Slack completed it (wait for its share) or not (upload afresh)."""
+        with self.transaction():
+            self.db.execute("UPDATE outbox SET file_id = ?, file_at = ? WHERE id = ?",
+                            (file_id, at, action.id))
 
     def mark_done(self, action: Action, channel_id: str | None, ts: str | None) -> None:
         now = time.time()

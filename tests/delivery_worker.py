@@ -1,10 +1,12 @@
 """A delivery process for the kill -9 tests: plans and delivers a store's events until the
-outbox is empty, then exits 0. Usage: delivery_worker.py STATE_DB BASE_URL CHANNEL_ID"""
+outbox is empty, then exits 0. Usage: delivery_worker.py STATE_DB BASE_URL CHANNEL_ID
+[IONOSPHERE_DATA_FOLDER] (given: alerts are graph uploads from that folder)."""
 
 from __future__ import annotations
 
 import sys
 import time
+from dataclasses import replace
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
@@ -16,12 +18,17 @@ from sidecar.logs import configure_logging
 from sidecar.store import Store
 
 
-def main(db: str, base_url: str, channel_id: str) -> int:
+def main(db: str, base_url: str, channel_id: str, folder: str | None = None) -> int:
     configure_logging(level="warning", stream=sys.stderr)
-    config = with_slack(make_config(Path(db).parent, base_url), default_channel_id=channel_id)
+    config = with_slack(make_config(Path(db).parent, base_url), default_channel_id=channel_id,
+                        graph_images=folder is not None)
     config = config.__class__(**{**config.__dict__, "state": config.state.__class__(Path(db))})
+    if folder is not None:
+        config = replace(config, skyline=replace(config.skyline, graphite_url=None,
+                                                 ionosphere_data_folder=Path(folder)))
     store = Store.open(db)
-    deliverer = deliverer_for(store, config, rate=20.0, burst=5.0, timeout=1.0)
+    deliverer = deliverer_for(store, config, rate=20.0, burst=5.0, timeout=1.0,
+                              upload_settle=2.0)
     deliverer._backoff = lambda attempts: 0.05
     while True:
         plan_pending(store, config)
@@ -32,4 +39,4 @@ def main(db: str, base_url: str, channel_id: str) -> int:
 
 
 if __name__ == "__main__":
-    raise SystemExit(main(*sys.argv[1:4]))
+    raise SystemExit(main(*sys.argv[1:5]))

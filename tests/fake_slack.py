@@ -32,6 +32,16 @@ Behaviours chosen where Slack's own behaviour is undocumented or uncertain:
 * ``Call.status`` is ``None`` when the connection was dropped without any response.
 * ``ts`` values come from the wall clock (bumped to stay unique); the ``clock`` argument only
   drives rate-limit buckets and ``outage()``, so a :class:`ManualClock` makes those deterministic.
+* Files, as Slack's upload flow: ``files.getUploadURLExternal`` answers an ``upload_url`` on this
+  server (``/upload/v1/<key>``) that takes the raw bytes (or a multipart ``file`` part) by POST;
+  ``files.completeUploadExternal`` needs the bytes uploaded (else ``file_not_found``) and shares
+  the file into ``channel_id`` (an ID; names are ``channel_not_found``) with ``initial_comment``
+  as the message text, or shares nothing without a channel. The share (the file's message in
+  history and in ``files.info`` ``shares``) becomes visible ``share_delay`` seconds (wall clock)
+  after completion, as Slack shares asynchronously. Every completion call shares again, so a
+  client completing twice shows a duplicate. ``files.info`` on a file never completed is
+  ``file_not_found``. ``files.upload`` answers ``method_deprecated`` (Slack retired it).
+  ``inject("upload", "http_500" | "http_503" | "drop_before")`` spoils the upload URL's POST.
 """
 
 from __future__ import annotations
@@ -81,6 +91,10 @@ DEFAULT_METHOD_SCOPES: Mapping[str, str] = {
     "conversations.history": "channels:history",
     "conversations.replies": "channels:history",
     "conversations.info": "channels:read",
+    "files.getUploadURLExternal": "files:write",
+    "files.completeUploadExternal": "files:write",
+    "files.upload": "files:write",
+    "files.info": "files:read",
 }
 
 #: Workspace-wide limits per method, as Slack's tiers (Tier 3: 50+ a minute; chat.postMessage
@@ -141,6 +155,7 @@ class Message:
     blocks: list[Any] | None = None
     reactions: dict[str, list[str]] = field(default_factory=dict)
     reply_broadcast: bool = False
+    files: list[JSON] | None = None
 
 
 class ManualClock:
@@ -184,6 +199,37 @@ class _Msg:
     reply_broadcast: bool = False
     reactions: dict[str, list[str]] = field(default_factory=dict)
     replies: list[_Msg] = field(default_factory=list)
+    files: list[JSON] | None = None
+
+
+@dataclass
+class _File:
+    id: str
+    name: str
+    length: int
+    created: int
+    title: str = ""
+    data: bytes | None = None
+    completed: bool = False
+    shares: dict[str, list[str]] = field(default_factory=dict)  # channel id -> message ts
+
+    def render(self) -> JSON:
+        return {
+            "id": self.id, "name": self.name, "title": self.title or self.name,
+            "mimetype": "image/png" if self.name.endswith(".png") else "application/octet-stream",
+            "filetype": self.name.rpartition(".")[2] if "." in self.name else "binary",
+            "size": len(self.data or b""), "user": BOT_USER_ID, "created": self.created,
+            "is_public": bool(self.shares),
+        }
+
+
+@dataclass
+class _PendingShare:
+    visible_at: float  # time.monotonic()
+    channel: _Channel
+    msg: _Msg
+    parent: _Msg | None
+    file: _File
 
 
 @dataclass
@@ -418,6 +464,7 @@ class FakeSlack:
         method_scopes: Mapping[str, str] | None = None,
         reply_ts_policy: Literal["parent", "error"] = "parent",
         clock: Callable[[], float] = time.monotonic,
+        share_delay: float = 0.3,
     ) -> None:
         self._tokens = frozenset(tokens)
         if not self._tokens:
@@ -453,6 +500,10 @@ class FakeSlack:
         self._ratelimited: dict[str, int] = {}
         self._ratelimited_total = 0
         self._server_errors: list[str] = []
+        self._share_delay = share_delay
+        self._files: dict[str, _File] = {}
+        self._upload_keys: dict[str, str] = {}  # upload URL key -> file id
+        self._pending_shares: list[_PendingShare] = []
 
         self._handlers: dict[str, Callable[[JSON], JSON]] = {
             "auth.test": self._api_auth_test,
@@ -462,6 +513,10 @@ class FakeSlack:
             "conversations.history": self._api_conversations_history,
             "conversations.replies": self._api_conversations_replies,
             "conversations.info": self._api_conversations_info,
+            "files.getUploadURLExternal": self._api_files_get_upload_url_external,
+            "files.completeUploadExternal": self._api_files_complete_upload_external,
+            "files.info": self._api_files_info,
+            "files.upload": self._api_files_upload,
         }
 
         self._server: _Server | None = None
@@ -636,7 +691,7 @@ class FakeSlack:
         ``error``: ``error`` (the code, required), ``perform`` (act anyway, like
         ``fatal_error``; default False).
         """
-        if method not in self._handlers:
+        if method not in self._handlers and method != "upload":  # "upload": the upload URL
             raise ValueError(f"unknown method {method!r}")
         allowed = _FAULT_KWARGS.get(fault)
         if allowed is None:
@@ -726,6 +781,7 @@ class FakeSlack:
     def all_messages(self) -> list[Message]:
         """Every message (parents and replies) of every channel, in ts order."""
         with self._lock:
+            self._publish_shares()
             found = [
                 self._snapshot(chan, msg)
                 for chan in self._channels.values()
@@ -819,6 +875,7 @@ class FakeSlack:
         return reply
 
     def _process(self, method: str, params: JSON, token: str | None) -> _Reply:
+        self._publish_shares()
         if auth_error := self._auth_error(token):
             return _json_reply({"ok": False, "error": auth_error})
         headers = {"X-OAuth-Scopes": ",".join(sorted(self._scopes))}
@@ -894,6 +951,7 @@ class FakeSlack:
     # ------------------------------------------------------------------ workspace internals
 
     def _lookup(self, channel: str) -> _Channel:
+        self._publish_shares()
         found = self._resolve(channel, names=True)
         if found is None:
             raise KeyError(channel)
@@ -934,6 +992,7 @@ class FakeSlack:
             blocks=copy.deepcopy(msg.blocks),
             reactions=copy.deepcopy(msg.reactions),
             reply_broadcast=msg.reply_broadcast,
+            files=copy.deepcopy(msg.files),
         )
 
     @staticmethod
@@ -956,6 +1015,9 @@ class FakeSlack:
             out["latest_reply"] = msg.replies[-1].ts
         if msg.reply_broadcast:
             out["subtype"] = "thread_broadcast"
+        if msg.files:
+            out["files"] = copy.deepcopy(msg.files)
+            out["upload"] = True
         if msg.reactions:
             out["reactions"] = [
                 {"name": name, "users": list(users), "count": len(users)}
@@ -1119,6 +1181,103 @@ class FakeSlack:
         }
         return {"ok": True, "channel": info}
 
+    def _api_files_upload(self, params: JSON) -> JSON:
+        raise _ApiError("method_deprecated")
+
+    def _api_files_get_upload_url_external(self, params: JSON) -> JSON:
+        name = _param_str(params, "filename")
+        try:
+            length = int(_param_str(params, "length"))
+        except ValueError as exc:
+            raise _ApiError("invalid_arguments") from exc
+        if not name or length < 1:
+            raise _ApiError("invalid_arguments")
+        file_id = "F" + _channel_id(len(self._files) + 1)[2:].rjust(10, "0")
+        key = base64.urlsafe_b64encode(f"{file_id}:{time.time_ns()}".encode()).decode()
+        self._files[file_id] = _File(file_id, name, length, int(time.time()))
+        self._upload_keys[key] = file_id
+        url = f"http://127.0.0.1:{self.port}/upload/v1/{key}"
+        return {"ok": True, "upload_url": url, "file_id": file_id}
+
+    def _receive_upload(self, key: str, content_type: str, body: bytes) -> _Reply:
+        """The upload URL: raw bytes (or a multipart part named ``file``)."""
+        with self._lock:
+            file_id = self._upload_keys.get(key)
+            fault = self._pop_fault("upload")
+            if fault is not None and fault.kind in {"http_500", "http_503", "drop_before"}:
+                reply = self._fault_before(fault) or _Reply(None)
+            elif file_id is None or self._files[file_id].completed:
+                reply = _Reply(404, b"Not Found", content_type="text/plain")
+            else:
+                if content_type.split(";", 1)[0].strip().lower() == "multipart/form-data":
+                    head = f"Content-Type: {content_type}\r\n\r\n".encode()
+                    message = BytesParser(policy=HTTP).parsebytes(head + body)
+                    parts = [p for p in message.iter_parts()
+                             if p.get_param("name", header="content-disposition") == "file"]
+                    body = (parts[0].get_payload(decode=True) or b"") if parts else b""
+                self._files[file_id].data = body
+                reply = _Reply(200, f"OK - {len(body)}".encode(), content_type="text/plain")
+            return self._record("upload", {"file_id": file_id, "bytes": len(body)}, reply)
+
+    def _api_files_complete_upload_external(self, params: JSON) -> JSON:
+        entries = _param_json(params, "files", "invalid_arguments")
+        if not isinstance(entries, list) or not entries:
+            raise _ApiError("invalid_arguments")
+        files = []
+        for entry in entries:
+            f = self._files.get(str((entry or {}).get("id", "")))
+            if f is None or f.data is None:
+                raise _ApiError("file_not_found")
+            files.append((f, str(entry.get("title") or f.name)))
+        channel = None
+        if _param_str(params, "channel_id"):
+            channel = self._channel_for_write({"channel": params["channel_id"]}, names=False)
+        parent = self._thread_parent(channel, _param_str(params, "thread_ts")) if channel else None
+        for f, title in files:
+            f.completed, f.title = True, title
+        if channel is not None:
+            comment = _param_str(params, "initial_comment")
+            msg = _Msg(ts=self._next_ts(), text=comment, user=BOT_USER_ID, bot_id=BOT_ID)
+            for f, _ in files:
+                self._pending_shares.append(_PendingShare(
+                    time.monotonic() + self._share_delay, channel, msg, parent, f))
+            msg.files = [f.render() for f, _ in files]
+        return {"ok": True, "files": [{"id": f.id, "title": t} for f, t in files]}
+
+    def _publish_shares(self) -> None:
+        """Shares whose delay is over become visible (history, files.info, inspection)."""
+        now = time.monotonic()
+        due = [p for p in self._pending_shares if p.visible_at <= now]
+        if not due:
+            return
+        self._pending_shares = [p for p in self._pending_shares if p.visible_at > now]
+        for p in due:
+            p.file.shares.setdefault(p.channel.id, []).append(p.msg.ts)
+            if p.msg.ts not in p.channel.by_ts:
+                p.msg.files = [f.render() for f in self._files_of(p.msg)]
+                self._store(p.channel, p.msg, p.parent)
+
+    def _files_of(self, msg: _Msg) -> list[_File]:
+        return [self._files[f["id"]] for f in msg.files or [] if f["id"] in self._files]
+
+    def _api_files_info(self, params: JSON) -> JSON:
+        f = self._files.get(_param_str(params, "file"))
+        if f is None or not f.completed:
+            raise _ApiError("file_not_found")
+        out = f.render()
+        public = {cid: [{"ts": ts, "channel_name": self._channels[cid].name, "reply_count": 0}
+                        for ts in tss] for cid, tss in f.shares.items()}
+        out["shares"] = {"public": public} if public else {}
+        out["channels"] = sorted(f.shares)
+        return {"ok": True, "file": out}
+
+    def files(self) -> list[JSON]:
+        """Every file (completed or not) with its shares, for assertions."""
+        with self._lock:
+            self._publish_shares()
+            return [f.render() | {"completed": f.completed, "shares": copy.deepcopy(f.shares),
+                                  "data": f.data} for f in self._files.values()]
+
     def _api_chat_get_permalink(self, params: JSON) -> JSON:
         channel = self._channel_for_read(params, member=False)
         msg = channel.by_ts.get(_param_str(params, "message_ts"))
@@ -1184,7 +1343,10 @@ class _Handler(BaseHTTPRequestHandler):
             parts = urlsplit(self.path)
             method = parts.path.removeprefix("/api/") if parts.path.startswith("/api/") else ""
             try:
-                reply = self._dispatch(fake, method, parts.query)
+                if parts.path.startswith("/upload/v1/") and self.command == "POST":
+                    reply = self._upload(fake, parts.path.removeprefix("/upload/v1/"))
+                else:
+                    reply = self._dispatch(fake, method, parts.query)
             except self._quiet_errors:
                 raise
             except Exception:
@@ -1202,6 +1364,13 @@ class _Handler(BaseHTTPRequestHandler):
         body_token = params.pop("token", None)  # never keep secrets in the call log
         token = self._bearer() or (None if body_token is None else str(body_token))
         return fake._handle(method, params, token)
+
+    def _upload(self, fake: FakeSlack, key: str) -> _Reply:
+        length = int(self.headers.get("Content-Length") or 0)
+        if length < 0 or length > MAX_BODY_BYTES:
+            return _Reply(413, b"Request Entity Too Large", content_type="text/plain")
+        body = self.rfile.read(length) if length else b""
+        return fake._receive_upload(key, self.headers.get("Content-Type", ""), body)
 
     def _read_body(self) -> JSON:
         try:

@@ -146,3 +146,23 @@ def test_check_fails_when_skylines_own_slack_is_on(tmp_path):
     settings.write_text(settings.read_text().replace("True", "False"))
     out = cli("check", "--config", str(cfg_file), "--offline")
     assert "Skyline's own Slack is off" in out.stdout
+
+
+def test_check_names_the_file_scopes_graph_alerts_need(tmp_path, fake_slack):
+    cid = fake_slack.channel_id("#skyline")
+    cfg_file = write_config(tmp_path, fake_slack.base_url, default_channel="#skyline",
+                            default_channel_id=cid)
+    cfg_file.write_text(cfg_file.read_text().replace(
+        "[skyline]\n", f'[skyline]\nionosphere_data_folder = "{tmp_path}"\n'))
+    token = {"SLACK_BOT_TOKEN": fake_slack.token}
+    out = cli("check", "--config", str(cfg_file), env=token)
+    assert out.returncode == 0, out.stdout + out.stderr
+    assert "files:write: alert graphs can be uploaded" in out.stdout
+    assert f"graphs from {tmp_path}" in out.stdout
+    fake_slack.set_scopes({"chat:write", "reactions:write", "channels:history",
+                           "channels:read", "files:write"})
+    out = cli("check", "--config", str(cfg_file), env=token)
+    assert out.returncode == 0 and "lacks files:read" in out.stdout
+    fake_slack.set_scopes({"chat:write", "reactions:write", "channels:history", "channels:read"})
+    out = cli("check", "--config", str(cfg_file), env=token)
+    assert out.returncode == 1 and "lacks files:write" in out.stdout

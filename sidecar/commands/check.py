@@ -83,6 +83,7 @@ def check_slack(config: Config, c: Checks) -> None:
         c.fail(f"Slack auth.test: {exc}")
         return
     c.ok(f"Slack token works (team {auth.get('team')}, bot user {auth.get('user_id')})")
+    check_file_scopes(config, gw, c)
     names = [config.slack.default_channel] if config.slack.default_channel else []
     names += [ch for _, chans in config.slack.channels for ch in chans]
     names += [ch for _, chans in config.slack.boundary_channels for ch in chans]
@@ -107,6 +108,46 @@ def check_slack(config: Config, c: Checks) -> None:
             c.ok(f"{name} ({channel_id}): bot is a member")
 
 
+def check_file_scopes(config: Config, gw: WebGateway, c: Checks) -> None:
+    """Graph alerts are uploads (files:write); files:read finds their thread via files.info."""
+    if not config.slack.graph_images:
+        return
+    try:
+        scopes = gw.scopes()
+    except SlackFailure as exc:
+        c.warn(f"cannot read the token's scopes: {exc}")
+        return
+    if scopes is None:
+        c.warn("Slack did not say which scopes the token has (files:write is needed)")
+        return
+    if "files:write" in scopes:
+        c.ok("files:write: alert graphs can be uploaded")
+    else:
+        c.fail("the token lacks files:write: alert graphs cannot be uploaded (add the scope,"
+               " or set [slack] graph_images = false for text alerts)")
+    if "files:read" not in scopes:
+        c.warn("the token lacks files:read: an alert's thread is looked for in the channel"
+               " history instead of files.info (slower)")
+
+
+def check_graphs(config: Config, c: Checks) -> None:
+    """Where Skyline's smtp alerter leaves the graphs, if alerts are to carry them."""
+    sky = config.skyline
+    if not config.slack.graph_images:
+        c.ok("graph images off ([slack] graph_images = false): text alerts")
+        return
+    folder = sky.ionosphere_data_folder if sky.ionosphere_enabled else None
+    if folder is None:
+        source = f"Graphite {sky.graphite_url}" if sky.graphite_url else "nowhere"
+        (c.ok if sky.graphite_url else c.warn)(
+            f"no Ionosphere data folder (IONOSPHERE_DATA_FOLDER): graphs from {source}")
+    elif not os.access(folder, os.R_OK | os.X_OK):
+        c.warn(f"Ionosphere data folder {folder} is missing or not readable by this user:"
+               " alerts fall back to Graphite or text")
+    else:
+        c.ok(f"graphs from {folder}")
+
+
 @click.command()
 @config_option
 @click.option("--offline", is_flag=True, help="Skip the Slack checks.")
@@ -125,6 +166,7 @@ def check(config_path: Path | None, offline: bool) -> None:
     check_logs(config, c)
     check_skyline_slack_off(config, c)
     check_state(config, c)
+    check_graphs(config, c)
     if not offline:
         check_slack(config, c)
     if c.failed:

@@ -9,6 +9,7 @@ from typing import Any, TextIO
 
 import click
 
+from sidecar import graph
 from sidecar.config import Config, ConfigError, load_config
 from sidecar.deliver import Deliverer
 from sidecar.dryrun import PrintingGateway, fake_channel_id
@@ -57,8 +58,10 @@ def make_deliverer(config: Config, store: Store, *, dry_run: bool, fmt: str = "t
     limiter = Limiter()
     if dry_run:
         limiter = Limiter.unpaced()  # printing needs no pacing
-        gateway: Any = PrintingGateway(store, out or sys.stdout, fmt=fmt)
         channel_ids = lambda name: slack.channel_id_for(name) or fake_channel_id(name)  # noqa: E731
+        names = [slack.default_channel or "", *(c for _, cs in slack.channels for c in cs)]
+        gateway: Any = PrintingGateway(store, out or sys.stdout, fmt=fmt, channel_names={
+            channel_ids(name) or name: name for name in names if name})
     else:
         if config.token is None:
             raise click.ClickException(
@@ -67,5 +70,8 @@ def make_deliverer(config: Config, store: Store, *, dry_run: bool, fmt: str = "t
                 " Skyline's settings.py; or preview with --dry-run"
             )
         gateway = WebGateway(config.token.reveal(), slack.base_url, icon_emoji=slack.icon_emoji)
+    # A dry run neither waits for graphs nor fetches them: it names the file or the URL.
     return Deliverer(store, gateway, limiter=limiter, max_age=slack.max_retry_age_seconds,
-                     channel_ids=channel_ids)
+                     channel_ids=channel_ids,
+                     image_wait=0.0 if dry_run else slack.image_wait_seconds,
+                     fetcher=graph.DescribingFetcher() if dry_run else graph.Fetcher())
