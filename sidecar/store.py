@@ -439,6 +439,24 @@ class Store:
                 " (SELECT rowid FROM errors ORDER BY at DESC LIMIT 100)"
             )
 
+    def delivered_since(self, since: float) -> list[tuple[str, float]]:
+        """(action kind, seconds from its event's ingestion to Slack's answer) for each action
+        delivered after ``since`` (``mark_done`` stamps ``next_attempt_at`` with that moment)."""
+        rows = self.db.execute(
+            "SELECT o.action, o.next_attempt_at - e.ingested_at FROM outbox o"
+            " JOIN events e ON e.id = o.event_id WHERE o.state = ? AND o.next_attempt_at > ?",
+            (DONE, since),
+        )
+        return [(action, float(seconds)) for action, seconds in rows.fetchall()]
+
+    def set_meta(self, key: str, value: str) -> None:
+        with self.transaction():
+            self.db["meta"].upsert({"key": key, "value": value}, pk="key")
+
+    def meta(self, key: str) -> str | None:
+        row = self.db.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
+        return row[0] if row else None
+
     def last_error(self) -> dict[str, Any] | None:
         rows = list(self.db.query("SELECT * FROM errors ORDER BY at DESC LIMIT 1"))
         return rows[0] if rows else None

@@ -11,6 +11,7 @@ import click
 
 from sidecar.commands.common import config_option, format_option, load, open_store
 from sidecar.health import file_lag
+from sidecar.reporter import saved_status, status_text
 from sidecar.store import Store
 
 
@@ -23,6 +24,7 @@ def collect(store: Store) -> dict[str, Any]:
         **counts,
         "oldest_pending_age_seconds": round(now - oldest, 1) if oldest else None,
         "last_error": store.last_error(),
+        "metrics": saved_status(store),
     }
 
 
@@ -59,3 +61,4 @@ def status(config_path: Path | None, fmt: str) -> None:
                          if s not in ("pending", "inflight")))
     err = data["last_error"]
     click.echo("last error: " + (f"{err['scope']}: {err['message']}" if err else "none"))
+    click.echo(status_text(data["metrics"], time.time()))
