@@ -8,6 +8,7 @@ a `CarbonClient` (background thread, never blocks) or, in a dry run, a printer.
 from __future__ import annotations
 
 import json
+import sqlite3
 import time
 from collections.abc import Callable, Sequence
 from typing import Any, Protocol
@@ -97,7 +98,7 @@ class MetricsReporter:
         now = self._clock()
         try:
             snap = self.snapshot(now, up=up)
-        except StoreError as exc:
+        except (StoreError, sqlite3.Error) as exc:
             # The daemon reports the database itself; this interval is skipped, not queued.
             if not self._store_failing:
                 log.warning("metrics skipped: state database unavailable", error=str(exc))
@@ -112,7 +113,7 @@ class MetricsReporter:
             return
         try:
             self.store.set_meta(META_KEY, json.dumps(status, sort_keys=True))
-        except StoreError:
+        except (StoreError, sqlite3.Error):
             return  # retried on the next tick
         self._saved = status
 

@@ -305,94 +305,89 @@ def test_a_listener_that_resets_is_an_error():
 # -- the reporter: store and deliverer -> carbon ---------------------------------------------
 
 
-def test_outbox_grows_during_a_slack_outage_and_drains_after(tmp_path, fake_slack):
-    config = make_config(tmp_path, fake_slack.base_url)
-    store = Store.open(config.state.path)
+@pytest.fixture
+def pipeline(tmp_path, fake_slack):
+    """A store, a config whose metrics go to a listening carbon, every interval over at once."""
+    store = Store.open(tmp_path / "state.sqlite")
     with CarbonListener() as carbon:
-        config = replace(
-            config,
-            metrics=MetricsOptions(
-                carbon=("127.0.0.1", carbon.port), prefix=PREFIX, interval_seconds=0.001
-            ),
+        metrics = MetricsOptions(
+            carbon=("127.0.0.1", carbon.port), prefix=PREFIX, interval_seconds=0.001
         )
-        deliverer = deliverer_for(store, config)
-        deliverer._backoff = lambda attempts: 0.05
-        reporter = MetricsReporter(config, store, CarbonClient("127.0.0.1", carbon.port))
-
-        def interval() -> int:
-            before = len(carbon.values("up"))
-            time.sleep(0.002)
-            reporter.tick()
-            assert carbon.wait_for(lambda: len(carbon.values("up")) == before + 1)
-            return before
-
-        fake_slack.down()
-        store.ingest([alert(ts=1795698600 + i) for i in range(3)], None)
-        for _ in range(3):
-            plan_pending(store, config)
-            reporter.record(deliverer.run_once())
-            time.sleep(0.06)
-        time.sleep(0.3)
-        interval()
-        assert carbon.values("outbox.pending")[-1] == 3
-        assert carbon.values("outbox.oldest_seconds")[-1] >= 0.3
-        assert carbon.values("events.anomaly_alert")[-1] == 3
-        assert carbon.values("slack.errors")[-1] >= 3
-        assert carbon.values("slack.posts")[-1] == 0
-        assert carbon.values("delivery.latency_ms.p50") == []
-
-        fake_slack.up()
-        drain(store, config, deliverer)
-        interval()
-        assert carbon.values("outbox.pending")[-1] == 0
-        assert carbon.values("outbox.oldest_seconds")[-1] == 0
-        assert carbon.values("slack.posts")[-1] == 3
-        assert carbon.values("events.anomaly_alert")[-1] == 0  # per interval, not a total
-        assert carbon.values("delivery.latency_ms.p50")[-1] >= 300  # stored during the outage
-        assert carbon.values("up") == [1, 1]
-
-        interval()
-        assert carbon.values("slack.posts")[-1] == 0
-        reporter.close()
-        assert carbon.wait_for(lambda: carbon.values("up") == [1, 1, 1, 0])
-        saved = saved_status(store)
-        assert saved is not None and saved["target"] == carbon.target
-        assert saved["last_sent_at"] is not None
-        assert "last sent" in status_text(saved, time.time())
+        config = replace(make_config(tmp_path, fake_slack.base_url), metrics=metrics)
+        yield config, store, carbon
     store.close()
 
 
-def test_delivery_halted_while_the_token_is_unusable(tmp_path, fake_slack):
-    config = make_config(tmp_path, fake_slack.base_url)
-    store = Store.open(config.state.path)
-    with CarbonListener() as carbon:
-        config = replace(
-            config,
-            metrics=MetricsOptions(
-                carbon=("127.0.0.1", carbon.port), prefix=PREFIX, interval_seconds=0.001
-            ),
-        )
-        deliverer = deliverer_for(store, config, auth_recheck=0.1)
-        reporter = MetricsReporter(
-            config,
-            store,
-            CarbonClient("127.0.0.1", carbon.port),
-            halted=lambda: deliverer.halted is not None,
-        )
-        fake_slack.deactivate()
-        store.ingest([alert()], None)
-        plan_pending(store, config)
-        reporter.record(deliverer.run_once())
+def test_outbox_grows_during_a_slack_outage_and_drains_after(pipeline, fake_slack):
+    config, store, carbon = pipeline
+    deliverer = deliverer_for(store, config)
+    deliverer._backoff = lambda attempts: 0.05
+    reporter = MetricsReporter(config, store, CarbonClient("127.0.0.1", carbon.port))
+
+    def interval() -> int:
+        before = len(carbon.values("up"))
         time.sleep(0.002)
         reporter.tick()
-        assert carbon.wait_for(lambda: carbon.values("delivery_halted") == [1])
-        fake_slack.activate()
-        time.sleep(0.15)
-        drain(store, config, deliverer)
-        reporter.tick()
-        assert carbon.wait_for(lambda: carbon.values("delivery_halted") == [1, 0])
-        reporter.sink.close()
-    store.close()
+        assert carbon.wait_for(lambda: len(carbon.values("up")) == before + 1)
+        return before
+
+    fake_slack.down()
+    store.ingest([alert(ts=1795698600 + i) for i in range(3)], None)
+    for _ in range(3):
+        plan_pending(store, config)
+        reporter.record(deliverer.run_once())
+        time.sleep(0.06)
+    time.sleep(0.3)
+    interval()
+    assert carbon.values("outbox.pending")[-1] == 3
+    assert carbon.values("outbox.oldest_seconds")[-1] >= 0.3
+    assert carbon.values("events.anomaly_alert")[-1] == 3
+    assert carbon.values("slack.errors")[-1] >= 3
+    assert carbon.values("slack.posts")[-1] == 0
+    assert carbon.values("delivery.latency_ms.p50") == []
+
+    fake_slack.up()
+    drain(store, config, deliverer)
+    interval()
+    assert carbon.values("outbox.pending")[-1] == 0
+    assert carbon.values("outbox.oldest_seconds")[-1] == 0
+    assert carbon.values("slack.posts")[-1] == 3
+    assert carbon.values("events.anomaly_alert")[-1] == 0  # per interval, not a total
+    assert carbon.values("delivery.latency_ms.p50")[-1] >= 300  # stored during the outage
+    assert carbon.values("up") == [1, 1]
+
+    interval()
+    assert carbon.values("slack.posts")[-1] == 0
+    reporter.close()
+    assert carbon.wait_for(lambda: carbon.values("up") == [1, 1, 1, 0])
+    saved = saved_status(store)
+    assert saved is not None and saved["target"] == carbon.target
+    assert saved["last_sent_at"] is not None
+    assert "last sent" in status_text(saved, time.time())
+
+
+def test_delivery_halted_while_the_token_is_unusable(pipeline, fake_slack):
+    config, store, carbon = pipeline
+    deliverer = deliverer_for(store, config, auth_recheck=0.1)
+    reporter = MetricsReporter(
+        config,
+        store,
+        CarbonClient("127.0.0.1", carbon.port),
+        halted=lambda: deliverer.halted is not None,
+    )
+    fake_slack.deactivate()
+    store.ingest([alert()], None)
+    plan_pending(store, config)
+    reporter.record(deliverer.run_once())
+    time.sleep(0.002)
+    reporter.tick()
+    assert carbon.wait_for(lambda: carbon.values("delivery_halted") == [1])
+    fake_slack.activate()
+    time.sleep(0.15)
+    drain(store, config, deliverer)
+    reporter.tick()
+    assert carbon.wait_for(lambda: carbon.values("delivery_halted") == [1, 0])
+    reporter.sink.close()
 
 
 def test_status_shows_the_last_send_and_the_failure(tmp_path):
