@@ -96,3 +96,10 @@ def test_bench_daemon(monkeypatch: pytest.MonkeyPatch) -> None:
     assert figures["latency_stored"] == 5 and figures["latency_missed"] == 0
     assert 0 < figures["latency_p50_ms"] <= figures["latency_p99_ms"] <= figures["latency_max_ms"]
     assert figures["daemon_exit"] == 0
+
+
+def test_bench_metrics(monkeypatch: pytest.MonkeyPatch) -> None:
+    figures = bench("bench_metrics", monkeypatch, BENCH_ACTIONS="200").run()
+    has(figures, "actions interval_ms counts_ms ratio_to_counts")
+    assert figures["actions"] == 200
+    assert figures["interval_ms"] > 0 and figures["counts_ms"] > 0
