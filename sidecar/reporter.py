@@ -52,6 +52,7 @@ class MetricsReporter:
         self._halted = halted
         self._clock = clock
         self._since = clock()
+        self._due = self._since + self.interval
         self._seq = store.last_seq()
         self._delivery = DeliveryCounts()
         self._saved: dict[str, Any] | None = None
@@ -63,13 +64,13 @@ class MetricsReporter:
 
     def tick(self) -> None:
         """Send the interval's metrics if it is over; save the sink's status if it changed."""
-        if self._clock() - self._since >= self.interval:
+        if self._clock() >= self._due:
             self._send(up=True)
         self._save_status()
 
     def next_in(self) -> float:
         """Seconds until the interval is over (for the main loop's sleep)."""
-        return max(self._since + self.interval - self._clock(), 0.0)
+        return max(self._due - self._clock(), 0.0)
 
     def close(self) -> None:
         """The last, partial interval with ``up`` 0, so a clean stop reads as one."""
@@ -96,16 +97,18 @@ class MetricsReporter:
 
     def _send(self, *, up: bool) -> None:
         now = self._clock()
+        self._due = now + self.interval
         try:
-            snap = self.snapshot(now, up=up)
+            pairs = collect(self.snapshot(now, up=up))
+            self._store_failing = False
         except (StoreError, sqlite3.Error) as exc:
-            # The daemon reports the database itself; this interval is skipped, not queued.
+            # The daemon reports the database itself. Only the liveness lines go; the counts
+            # carry over into the next interval that can read them (nothing is lost).
             if not self._store_failing:
-                log.warning("metrics skipped: state database unavailable", error=str(exc))
-            self._store_failing, self._since = True, now
-            return
-        self._store_failing = False
-        self.sink.submit(lines(self.prefix, collect(snap), now))
+                log.warning("metrics incomplete: state database unavailable", error=str(exc))
+            self._store_failing = True
+            pairs = [("up", float(up)), ("delivery_halted", float(self._halted()))]
+        self.sink.submit(lines(self.prefix, pairs, now))
 
     def _save_status(self) -> None:
         status = self.sink.status()

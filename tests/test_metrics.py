@@ -407,3 +407,17 @@ def test_status_shows_the_last_send_and_the_failure(tmp_path):
     assert "refused" in text.lower()
     reporter.sink.close()
     store.close()
+
+
+def test_an_unreadable_database_sends_only_the_liveness_lines(pipeline):
+    config, store, carbon = pipeline
+    reporter = MetricsReporter(config, store, CarbonClient("127.0.0.1", carbon.port))
+    store.close()  # every read now fails, as a database gone bad would
+    with structlog.testing.capture_logs() as logs:
+        for n in (1, 2):
+            time.sleep(0.002)
+            reporter.tick()
+            assert carbon.wait_for(lambda n=n: len(carbon.values("up")) == n)
+    assert {name.rsplit(".", 1)[-1] for name in carbon.names()} == {"up", "delivery_halted"}
+    assert [e["event"] for e in logs] == ["metrics incomplete: state database unavailable"]
+    reporter.sink.close()
