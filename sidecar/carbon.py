@@ -10,6 +10,7 @@ is logged once, when it starts, and once more when carbon is back.
 from __future__ import annotations
 
 import contextlib
+import errno
 import socket
 import threading
 import time
@@ -54,7 +55,11 @@ def describe(exc: OSError, timeout: float) -> str:
         return f"timed out after {timeout:g} s"
     if isinstance(exc, socket.gaierror):
         return f"cannot resolve the host: {exc.strerror or exc}"
-    return exc.strerror or str(exc) or type(exc).__name__
+    text = exc.strerror or str(exc) or type(exc).__name__
+    # A reset shows as ECONNRESET, EPIPE or ENOTCONN depending on when it lands.
+    if exc.errno in (errno.ECONNRESET, errno.EPIPE, errno.ENOTCONN):
+        return f"connection reset by carbon ({text})"
+    return text
 
 
 class CarbonClient:

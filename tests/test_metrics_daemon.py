@@ -44,7 +44,8 @@ def start(cfg: Path, fake: FakeSlack) -> subprocess.Popen[bytes]:
     env = {**os.environ, "SLACK_BOT_TOKEN": fake.token, "PYTHONPATH": str(ROOT)}
     with (cfg.parent / "daemon.log").open("wb") as out:
         return subprocess.Popen(
-            [sys.executable, "-m", "sidecar", "run", "--config", str(cfg)],
+            # --from-start: lines written before its first read are not skipped on a slow start
+            [sys.executable, "-m", "sidecar", "run", "--config", str(cfg), "--from-start"],
             env=env,
             stdout=out,
             stderr=subprocess.STDOUT,
