@@ -183,7 +183,9 @@ class MetricsOptions:
         if self.prefix is not None:
             return self.prefix
         name = self.server_metrics_name or socket.gethostname().split(".")[0] or "localhost"
-        return "skyline.slack_sidecar." + re.sub(r"[^A-Za-z0-9_-]", "_", name)
+        # Dots kept: Skyline puts SERVER_METRICS_NAME into its own paths verbatim.
+        parts = [re.sub(r"[^A-Za-z0-9_-]", "_", p) for p in name.split(".") if p]
+        return ".".join(["skyline", "slack_sidecar", *parts])
 
     @property
     def active(self) -> bool:

@@ -136,6 +136,11 @@ def test_zero_config_from_skylines_settings(tmp_path):
     assert m.path == "skyline.slack_sidecar.skyline-prod-1" and m.interval_seconds == 60
 
 
+def test_server_metrics_name_is_used_as_skyline_uses_it(tmp_path):
+    env = settings_file(tmp_path, "SERVER_METRICS_NAME = 'sky 1.example.org'\n")
+    assert load_config(None, environ=env).metrics.path == "skyline.slack_sidecar.sky_1.example.org"
+
+
 def test_skyline_metrics_carbon_host_wins_as_in_skyline(tmp_path):
     env = settings_file(
         tmp_path,
