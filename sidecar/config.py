@@ -15,6 +15,7 @@ import hmac
 import math
 import os
 import re
+import socket
 import tomllib
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, fields
@@ -28,6 +29,7 @@ from sidecar.skyline_settings import SettingsError, read_settings
 __all__ = [
     "Config",
     "ConfigError",
+    "MetricsOptions",
     "Secret",
     "SkylineOptions",
     "SlackOptions",
@@ -191,6 +193,46 @@ class StateOptions:
     path: Path = DEFAULT_STATE_PATH
 
 
+CARBON_PORT = 2003
+
+
+@dataclass(frozen=True)
+class MetricsOptions:
+    """The sidecar's own health sent to carbon (Graphite's plaintext protocol)."""
+
+    enabled: bool = True
+    #: (host, port); None: nowhere to send, metrics are off.
+    carbon: tuple[str, int] | None = None
+    #: None: ``skyline.slack_sidecar.<SERVER_METRICS_NAME or short hostname>``; see `path`.
+    prefix: str | None = None
+    interval_seconds: float = 60.0
+    #: Bound on connecting and on writing one interval's lines.
+    timeout_seconds: float = 5.0
+    #: Skyline's SERVER_METRICS_NAME, for the default prefix.
+    server_metrics_name: str | None = None
+
+    @property
+    def path(self) -> str:
+        """The prefix in use, Skyline style (``skyline.<app>.<SERVER_METRICS_NAME>``)."""
+        if self.prefix is not None:
+            return self.prefix
+        name = self.server_metrics_name or socket.gethostname().split(".")[0] or "localhost"
+        # Dots kept: Skyline puts SERVER_METRICS_NAME into its own paths verbatim.
+        parts = [re.sub(r"[^A-Za-z0-9_-]", "_", p) for p in name.split(".") if p]
+        return ".".join(["skyline", "slack_sidecar", *parts])
+
+    @property
+    def active(self) -> bool:
+        return self.enabled and self.carbon is not None
+
+    @property
+    def target(self) -> str | None:
+        if self.carbon is None:
+            return None
+        host, port = self.carbon
+        return f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
+
+
 @dataclass(frozen=True)
 class Config:
     skyline: SkylineOptions
@@ -202,6 +244,7 @@ class Config:
     source: Path | None
     #: Where the token came from, e.g. "$SLACK_BOT_TOKEN"; for `config check` style output.
     token_source: str | None = field(default=None, compare=False)
+    metrics: MetricsOptions = field(default_factory=MetricsOptions)
 
 
 def load_config(
@@ -252,10 +295,11 @@ def load_config(
     skyline = SkylineOptions(**{**skyline_values, "settings_py": settings_py})
     slack = SlackOptions(**merged("slack"))
     state = StateOptions(**given["state"])
+    metrics = MetricsOptions(**merged("metrics"))
     token, token_source = _find_token(
         slack.token_file, settings_token, settings_py, environ, origin.get("[slack].token_file", "")
     )
-    return Config(skyline, slack, state, token, source, token_source)
+    return Config(skyline, slack, state, token, source, token_source, metrics)
 
 
 # -- TOML ------------------------------------------------------------------------------------
@@ -430,6 +474,30 @@ def _shards(value: Any, where: _Where) -> tuple[tuple[str, int], ...]:
             raise item.error("a shard number", shard)
         out.append((str(host), shard))
     return tuple(out)
+def _carbon(value: Any, where: _Where) -> tuple[str, int] | None:
+    """``host:port``, ``host`` (port 2003) or ``[v6addr]:port``; an empty string: none."""
+    text = _optional_string(value, where)
+    if text is None:
+        return None
+    m = re.fullmatch(r"\[([0-9A-Fa-f:.]+)\](?::(\d{1,5}))?|([^\s:/\[\]]+)(?::(\d{1,5}))?", text)
+    port = int((m[2] or m[4] or CARBON_PORT) if m else 0)
+    if m is None or not 0 < port < 65536:
+        raise where.error('"host:port" such as "graphite.example.com:2003"', value)
+    return (m[1] or m[3], port)
+
+
+def _prefix(value: Any, where: _Where) -> str:
+    prefix = _string(value, where).strip(".")
+    if not re.fullmatch(r"[A-Za-z0-9_-]+(\.[A-Za-z0-9_-]+)*", prefix):
+        raise where.error("a Graphite path such as 'skyline.slack_sidecar.host1'", value)
+    return prefix
+
+
+def _positive_seconds(value: Any, where: _Where) -> float:
+    seconds = _seconds(value, where)
+    if seconds <= 0:
+        raise where.error("a number of seconds > 0", value)
+    return seconds
 
 
 _Parser = Callable[[Any, _Where], Any]
@@ -473,6 +541,13 @@ _SECTIONS: dict[str, dict[str, _Parser]] = {
         "image_wait_seconds": _seconds,
     },
     "state": {"path": _path},
+    "metrics": {
+        "enabled": _boolean,
+        "carbon": _carbon,
+        "prefix": _prefix,
+        "interval_seconds": _positive_seconds,
+        "timeout_seconds": _positive_seconds,
+    },
 }
 
 
@@ -582,13 +657,44 @@ def _settings_layer(
             and "boundary_channels" not in given["slack"]):
         where = _Where(file, "BOUNDARY_SLACK_OPTS['channels']", None)
         slack["boundary_channels"] = _channels(boundary["channels"], where)
+    metrics = _settings_metrics(settings, file, given["metrics"])
 
     token = opts.get("bot_user_oauth_access_token")
     if token is not None and not isinstance(token, str):
         key = "SLACK_OPTS['bot_user_oauth_access_token']"
         raise ConfigError(file, key, f"expected a string, got {type(token).__name__}")
     token = None if token is None or _is_placeholder(token) else token.strip()
-    return {"skyline": skyline, "slack": slack}, token
+    return {"skyline": skyline, "slack": slack, "metrics": metrics}, token
+
+
+def _settings_metrics(
+    settings: Mapping[str, Any], file: str, given: Mapping[str, Any]
+) -> dict[str, Any]:
+    """Where Skyline sends its own metrics, and its SERVER_METRICS_NAME for the prefix.
+
+    Skyline's order: SKYLINE_METRICS_CARBON_HOST, else CARBON_HOST, else GRAPHITE_HOST; the port
+    SKYLINE_METRICS_CARBON_PORT, else CARBON_PORT, else 2003.
+    """
+    def first(*names: str) -> tuple[str, Any] | None:
+        for name in names:
+            raw = settings.get(name)
+            if raw not in (None, "") and not _is_placeholder(raw):
+                return name, raw
+        return None
+
+    metrics: dict[str, Any] = {}
+    host = first("SKYLINE_METRICS_CARBON_HOST", "CARBON_HOST", "GRAPHITE_HOST")
+    if "carbon" not in given and host is not None:
+        if not isinstance(host[1], str) or not re.fullmatch(r"[^\s/\[\]]+", host[1]):
+            raise _Where(file, host[0], None).error("a host name", host[1])
+        port = first("SKYLINE_METRICS_CARBON_PORT", "CARBON_PORT") or ("", CARBON_PORT)
+        if isinstance(port[1], bool) or not re.fullmatch(r"\d{1,5}", str(port[1])):
+            raise _Where(file, port[0], None).error("a port number such as 2003", port[1])
+        metrics["carbon"] = (host[1], int(port[1]))
+    server = first("SERVER_METRICS_NAME")
+    if server is not None and isinstance(server[1], str):
+        metrics["server_metrics_name"] = server[1]
+    return metrics
 
 
 _SIDECAR_ONLY = frozenset(

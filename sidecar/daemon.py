@@ -29,6 +29,7 @@ from sidecar.store import Store, StoreError
 
 if TYPE_CHECKING:
     from sidecar.ingest import Ingestor
+    from sidecar.reporter import MetricsReporter
 
 log = structlog.get_logger("sidecar.daemon")
 
@@ -75,12 +76,13 @@ def plan_pending(store: Store, config: Config, *, post: bool = True, after_seq: 
 
 class Daemon:
     def __init__(self, config: Config, store: Store, ingestor: Ingestor, deliverer: Deliverer,
-                 *, notifier: Notifier | None = None):
+                 *, notifier: Notifier | None = None, metrics: MetricsReporter | None = None):
         self.config = config
         self.store = store
         self.ingestor = ingestor
         self.deliverer = deliverer
         self.notifier = notifier or Notifier()
+        self.metrics = metrics
         self.stop_event = threading.Event()
         self._last_store_error: str | None = None
         self._pacing_saved: dict[str, object] = {}
@@ -91,8 +93,11 @@ class Daemon:
         try:
             result.ingested = self.ingestor.run_once()
             result.planned = plan_pending(self.store, self.config)
-            result.delivered = self.deliverer.run_once().delivered
+            stats = self.deliverer.run_once()
+            result.delivered = stats.delivered
             self.save_pacing()
+            if self.metrics is not None:
+                self.metrics.record(stats)
             self._last_store_error = None
         except StoreError as exc:
             # A locked database or a full disk: nothing was committed for this step, the
@@ -143,12 +148,18 @@ class Daemon:
             if now - last_status > 5.0:
                 self.notifier.status(self.status_line())
                 last_status = now
+            if self.metrics is not None:
+                self.metrics.tick()  # hands the lines to a background sender: never blocks
             if self.stop_event.is_set():
                 break
-            wait = self.deliverer.next_ready_in()
-            self.ingestor.tailer.wait(MAX_SLEEP if wait is None else min(MAX_SLEEP, wait))
+            waits = [MAX_SLEEP, self.deliverer.next_ready_in()]
+            if self.metrics is not None:
+                waits.append(self.metrics.next_in())
+            self.ingestor.tailer.wait(min(w for w in waits if w is not None))
         self.notifier.stopping()
         with contextlib.suppress(StoreError):
             self.save_pacing(force=True)
+        if self.metrics is not None:
+            self.metrics.close()
         log.info("stopped")
         return 0

@@ -11,7 +11,7 @@ from __future__ import annotations
 import hashlib
 import itertools
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any, TextIO
 
 from sidecar import graph
@@ -118,3 +118,29 @@ def _human(r: dict[str, Any]) -> str:
     body = "\n".join("    " + line for line in (r["text"] or "").splitlines())
     image = f"\n    graph: {r['graph']}" if r["graph"] else ""
     return f"{head}  ({r['event']['kind']})\n{body}{image}"
+    return f"{head}  ({r['event']['kind']})\n{body}"
+
+
+class MetricsPrinter:
+    """The dry run's carbon: prints each interval's metric lines instead of sending them."""
+
+    def __init__(self, out: TextIO, *, fmt: str = "text"):
+        self._out = out
+        self._fmt = fmt
+
+    def submit(self, lines: Sequence[str]) -> None:
+        for line in lines:
+            if self._fmt == "json":
+                name, value, stamp = line.split(" ")
+                record = {"action": "send_metric", "metric": name, "value": float(value),
+                          "timestamp": int(stamp)}
+                self._out.write(json.dumps(record, sort_keys=True) + "\n")
+            else:
+                self._out.write(f"[dry-run] metric       {line}\n")
+        self._out.flush()
+
+    def status(self) -> dict[str, Any]:
+        return {"target": "dry-run"}
+
+    def close(self, timeout: float | None = None) -> None:
+        pass

@@ -220,6 +220,10 @@ class Store:
             )
             db.execute("CREATE INDEX IF NOT EXISTS events_kind_metric ON events(kind, metric)")
             db.execute("CREATE INDEX IF NOT EXISTS outbox_state ON outbox(state, seq)")
+            # the metrics' "delivered during the interval" (mark_done stamps next_attempt_at)
+            db.execute(
+                "CREATE INDEX IF NOT EXISTS outbox_done_at ON outbox(state, next_attempt_at)"
+            )
             db["meta"].upsert({"key": "schema_version", "value": str(SCHEMA_VERSION)}, pk="key")
 
     # -- files and events ----------------------------------------------------------------------
@@ -266,8 +270,11 @@ class Store:
 
     def kinds(self, after_seq: int = 0) -> dict[str, int]:
         """How many events of each kind are stored (after ``after_seq``)."""
+        # `planned IN (0, 1)` (always true) lets SQLite seek events_unplanned(planned, seq)
+        # instead of scanning every event: the metrics ask this each interval.
         rows = self.db.execute(
-            "SELECT kind, COUNT(*) FROM events WHERE seq > ? GROUP BY kind ORDER BY kind",
+            "SELECT kind, COUNT(*) FROM events WHERE planned IN (0, 1) AND seq > ?"
+            " GROUP BY kind ORDER BY kind",
             (after_seq,),
         )
         return dict(rows.fetchall())
@@ -472,6 +479,26 @@ class Store:
                 "DELETE FROM errors WHERE rowid NOT IN"
                 " (SELECT rowid FROM errors ORDER BY at DESC LIMIT 100)"
             )
+
+    def delivered_since(self, since: float) -> list[tuple[str, float]]:
+        """(action kind, seconds from its event's ingestion to Slack's answer) for each action
+        delivered after ``since`` (``mark_done`` stamps ``next_attempt_at`` with that moment).
+        An alert delivered as a file (it kept its file id) is an ``upload``."""
+        rows = self.db.execute(
+            "SELECT CASE WHEN o.file_id IS NULL THEN o.action ELSE 'upload' END,"
+            " o.next_attempt_at - e.ingested_at FROM outbox o"
+            " JOIN events e ON e.id = o.event_id WHERE o.state = ? AND o.next_attempt_at > ?",
+            (DONE, since),
+        )
+        return [(action, float(seconds)) for action, seconds in rows.fetchall()]
+
+    def set_meta(self, key: str, value: str) -> None:
+        with self.transaction():
+            self.db["meta"].upsert({"key": key, "value": value}, pk="key")
+
+    def meta(self, key: str) -> str | None:
+        row = self.db.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
+        return row[0] if row else None
 
     def last_error(self) -> dict[str, Any] | None:
         rows = list(self.db.query("SELECT * FROM errors ORDER BY at DESC LIMIT 1"))

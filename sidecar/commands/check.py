@@ -7,6 +7,7 @@ from pathlib import Path
 
 import click
 
+from sidecar.carbon import probe
 from sidecar.commands.common import config_option, load
 from sidecar.config import Config
 from sidecar.skyline_settings import read_settings
@@ -146,11 +147,24 @@ def check_graphs(config: Config, c: Checks) -> None:
                " alerts fall back to Graphite or text")
     else:
         c.ok(f"graphs from {folder}")
+def check_carbon(config: Config, c: Checks) -> None:
+    """Carbon unreachable is a warning: delivery does not depend on it."""
+    opts = config.metrics
+    if not opts.active or opts.carbon is None:
+        c.ok("metrics off (no carbon: set [metrics] carbon or GRAPHITE_HOST in settings.py)"
+             if opts.enabled else "metrics off ([metrics] enabled = false)")
+        return
+    error = probe(*opts.carbon, timeout=opts.timeout_seconds)
+    if error is None:
+        c.ok(f"carbon {opts.target} reachable (metrics as {opts.path}.*)")
+    else:
+        c.warn(f"carbon {opts.target} unreachable: {error} (metrics are retried every"
+               f" {opts.interval_seconds:g} s; delivery does not depend on them)")
 
 
 @click.command()
 @config_option
-@click.option("--offline", is_flag=True, help="Skip the Slack checks.")
+@click.option("--offline", is_flag=True, help="Skip the network checks (Slack, carbon).")
 def check(config_path: Path | None, offline: bool) -> None:
     """Validate the configuration, the log directory, the state database and, with a token,
     the Slack side (auth.test, channels exist, the bot is in them). Exit status 0 only when
@@ -169,5 +183,6 @@ def check(config_path: Path | None, offline: bool) -> None:
     check_graphs(config, c)
     if not offline:
         check_slack(config, c)
+        check_carbon(config, c)
     if c.failed:
         raise SystemExit(1)

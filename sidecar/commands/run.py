@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import sys
 import threading
 from contextlib import nullcontext
 from pathlib import Path
 
 import click
 
+from sidecar.carbon import CarbonClient
 from sidecar.commands.common import (
     config_option,
     format_option,
@@ -18,9 +20,13 @@ from sidecar.commands.common import (
 )
 from sidecar.config import Config
 from sidecar.daemon import Daemon
+from sidecar.deliver import Deliverer
+from sidecar.dryrun import MetricsPrinter
 from sidecar.ingest import Ingestor
 from sidecar.lock import Locked, exclusive
 from sidecar.notify import Notifier
+from sidecar.reporter import MetricsReporter, Sink
+from sidecar.store import Store
 from sidecar.tailer import Tailer
 
 
@@ -67,7 +73,9 @@ def _run(config: Config, *, dry_run: bool, fmt: str, from_start: bool,
     deliverer = make_deliverer(config, store, dry_run=dry_run, fmt=fmt)
     tailer = Tailer(config.skyline.log_dir, config.skyline.apps, store.files(),
                     from_start=from_start)
-    daemon = Daemon(config, store, Ingestor(store, tailer), deliverer, notifier=Notifier())
+    metrics = make_reporter(config, store, deliverer, dry_run=dry_run, fmt=fmt)
+    daemon = Daemon(config, store, Ingestor(store, tailer), deliverer, notifier=Notifier(),
+                    metrics=metrics)
     timer = None
     if exit_after is not None:
         timer = threading.Timer(exit_after, daemon.stop_event.set)
@@ -80,3 +88,15 @@ def _run(config: Config, *, dry_run: bool, fmt: str, from_start: bool,
         store.close()
         if timer is not None:
             timer.cancel()
+
+
+def make_reporter(config: Config, store: Store, deliverer: Deliverer, *, dry_run: bool,
+                  fmt: str) -> MetricsReporter | None:
+    """Metrics to carbon when a carbon host is known and they are enabled; printed in a dry run."""
+    opts = config.metrics
+    if not opts.active or opts.carbon is None:
+        return None
+    sink: Sink = (MetricsPrinter(sys.stdout, fmt=fmt) if dry_run
+                  else CarbonClient(*opts.carbon, timeout=opts.timeout_seconds))
+    return MetricsReporter(config, store, sink, halted=lambda: deliverer.halted is not None,
+                           pacing=deliverer.pacing)

@@ -11,6 +11,7 @@ import click
 
 from sidecar.commands.common import config_option, format_option, load, open_store
 from sidecar.health import file_lag
+from sidecar.reporter import saved_status, status_text
 from sidecar.store import Store
 
 
@@ -24,6 +25,7 @@ def collect(store: Store) -> dict[str, Any]:
         "oldest_pending_age_seconds": round(now - oldest, 1) if oldest else None,
         "last_error": store.last_error(),
         "pacing": store.pacing(),
+        "metrics": saved_status(store),
     }
 
 
@@ -63,6 +65,7 @@ def status(config_path: Path | None, fmt: str) -> None:
     click.echo("last error: " + (f"{err['scope']}: {err['message']}" if err else "none"))
     for line in pacing_lines(data["pacing"], now=time.time()):
         click.echo(line)
+    click.echo(status_text(data["metrics"], time.time()))
 
 
 def pacing_lines(pacing: dict[str, Any] | None, *, now: float) -> list[str]:
