@@ -41,7 +41,6 @@ CREDENTIAL_NAME = "slack-token"
 DEFAULT_LOG_DIR = Path("/var/log/skyline")
 DEFAULT_STATE_PATH = Path("/var/lib/skyline-slack-sidecar/state.sqlite")
 
-_CHANNEL_ID = re.compile(r"^[CGD][A-Z0-9]{8,}$")
 _APP_NAME = re.compile(r"^[A-Za-z0-9_-]+$")
 _TOKEN = re.compile(r"xox[abposr]-[A-Za-z0-9-]+")
 _TOKEN_KEYS = frozenset({"token", "bot_token", "slack_token", "bot_user_oauth_access_token"})
@@ -141,7 +140,7 @@ class SlackOptions:
         return (self.default_channel,) if self.default_channel else ()
 
     def channel_id_for(self, name: str) -> str | None:
-        """The channel id for a channel *name* (``#skyline``), or None if unknown."""
+        """The channel id the configuration gives for *name* (``#skyline``), or None."""
         ids = dict(self.channel_ids)
         # '#skyline' and 'skyline' name the same channel; settings.py uses both spellings.
         for candidate in (name, name[1:] if name.startswith("#") else "#" + name):
@@ -149,7 +148,7 @@ class SlackOptions:
                 return ids[candidate]
             if self.default_channel_id and candidate == self.default_channel:
                 return self.default_channel_id
-        return name if _CHANNEL_ID.match(name) else None
+        return None  # resolved through Slack (conversations.list), never guessed
 
 
 @dataclass(frozen=True)

@@ -25,15 +25,19 @@ class PrintingGateway:
         self._store = store
         self._out = out
         self._fmt = fmt
-        self._names: dict[str, str] = {}
+        self._names: dict[str, str] = {}  # channel id -> the name it stands for
         self._ts = itertools.count(1)
+
+    def channel_id(self, name: str, known: str | None = None) -> str:
+        """The id a dry run uses for ``name``: the configured one, else a made-up one."""
+        channel_id = known or fake_channel_id(name)
+        self._names.setdefault(channel_id, name)
+        return channel_id
 
     def post(self, channel: str, text: str, *, thread_ts: str | None,
              metadata: dict[str, Any]) -> Posted:
-        channel_id = channel if channel in self._names else fake_channel_id(channel)
-        self._names.setdefault(channel_id, self._names.get(channel, channel))
-        self._print(metadata, channel=self._names[channel_id], text=text)
-        return Posted(channel=channel_id, ts=f"{next(self._ts)}.000000")
+        self._print(metadata, channel=self._names.get(channel, channel), text=text)
+        return Posted(channel=channel, ts=f"{next(self._ts)}.000000")
 
     def react(self, channel_id: str, ts: str, name: str, *,
               metadata: dict[str, Any] | None = None) -> None:
@@ -48,6 +52,9 @@ class PrintingGateway:
 
     def channel_info(self, channel_id: str) -> dict[str, Any]:
         return {"id": channel_id, "is_member": True, "is_archived": False}
+
+    def list_channels(self) -> dict[str, str]:
+        return {}  # every name resolves through channel_id()
 
     def _print(self, metadata: dict[str, Any], *, channel: str, text: str | None = None,
                reaction: str | None = None) -> None:

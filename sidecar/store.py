@@ -205,6 +205,9 @@ class Store:
             db["errors"].create(
                 {"at": float, "scope": str, "message": str}, if_not_exists=True
             )
+            # Slack's channel list (name -> id), as conversations.list last gave it.
+            db["channels"].create({"name": str, "id": str, "listed_at": float}, pk="name",
+                                  if_not_exists=True)
             db.execute(
                 "CREATE INDEX IF NOT EXISTS events_unplanned ON events(planned, seq)"
             )
@@ -428,6 +431,20 @@ class Store:
             self.db.execute(
                 "UPDATE threads SET channel = ?, ts = ? WHERE metric = ? AND anomaly_timestamp = ?",
                 (channel, ts, key[0], key[1]),
+            )
+
+    # -- channels --------------------------------------------------------------------------------
+    def channels(self) -> dict[str, str]:
+        return dict(self.db.execute("SELECT name, id FROM channels").fetchall())
+
+    def save_channels(self, names: dict[str, str]) -> None:
+        """Replace the cached channel list with Slack's current one."""
+        now = time.time()
+        with self.transaction():
+            self.db.execute("DELETE FROM channels")
+            self.db["channels"].insert_all(
+                ({"name": n, "id": cid, "listed_at": now} for n, cid in names.items()),
+                pk="name", replace=True,
             )
 
     # -- health ---------------------------------------------------------------------------------

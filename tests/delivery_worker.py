@@ -1,5 +1,6 @@
 """A delivery process for the kill -9 tests: plans and delivers a store's events until the
-outbox is empty, then exits 0. Usage: delivery_worker.py STATE_DB BASE_URL CHANNEL_ID"""
+outbox is empty, then exits 0. Usage: delivery_worker.py STATE_DB BASE_URL CHANNEL_ID, where
+CHANNEL_ID "-" means names only (Skyline's shipped SLACK_OPTS: the id comes from Slack)."""
 
 from __future__ import annotations
 
@@ -18,7 +19,9 @@ from sidecar.store import Store
 
 def main(db: str, base_url: str, channel_id: str) -> int:
     configure_logging(level="warning", stream=sys.stderr)
-    config = with_slack(make_config(Path(db).parent, base_url), default_channel_id=channel_id)
+    config = make_config(Path(db).parent, base_url)
+    if channel_id != "-":
+        config = with_slack(config, default_channel_id=channel_id)
     config = config.__class__(**{**config.__dict__, "state": config.state.__class__(Path(db))})
     store = Store.open(db)
     deliverer = deliverer_for(store, config, rate=20.0, burst=5.0, timeout=1.0)

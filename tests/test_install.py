@@ -27,8 +27,14 @@ pytestmark = pytest.mark.slow
 
 def _clean_env(home: Path) -> dict[str, str]:
     """Nothing of the checkout leaks in: no PYTHONPATH, no config or token from the caller."""
-    drop = {"PYTHONPATH", "SKYLINE_SIDECAR_CONFIG", "SKYLINE_SETTINGS_PY", "SLACK_BOT_TOKEN",
-            "CREDENTIALS_DIRECTORY", "VIRTUAL_ENV"}
+    drop = {
+        "PYTHONPATH",
+        "SKYLINE_SIDECAR_CONFIG",
+        "SKYLINE_SETTINGS_PY",
+        "SLACK_BOT_TOKEN",
+        "CREDENTIALS_DIRECTORY",
+        "VIRTUAL_ENV",
+    }
     return {k: v for k, v in os.environ.items() if k not in drop} | {"HOME": str(home)}
 
 
@@ -39,14 +45,39 @@ def installed() -> Iterator[tuple[Path, Path, str]]:
     assert REPO not in scratch.parents
     try:
         src = scratch / "src"
-        shutil.copytree(REPO, src, ignore=shutil.ignore_patterns(
-            ".git", ".venv", "build", "*.egg-info", "__pycache__", ".pytest_cache",
-            ".hypothesis", ".ruff_cache", "bench-results", "*.sqlite*"))
+        shutil.copytree(
+            REPO,
+            src,
+            ignore=shutil.ignore_patterns(
+                ".git",
+                ".venv",
+                "build",
+                "*.egg-info",
+                "__pycache__",
+                ".pytest_cache",
+                ".hypothesis",
+                ".ruff_cache",
+                "bench-results",
+                "*.sqlite*",
+            ),
+        )
         env = _clean_env(scratch)
         built = subprocess.run(
-            [sys.executable, "-m", "pip", "wheel", "--no-deps", "-w", str(scratch / "dist"),
-             str(src)],
-            cwd=scratch, env=env, capture_output=True, text=True, timeout=600,
+            [
+                sys.executable,
+                "-m",
+                "pip",
+                "wheel",
+                "--no-deps",
+                "-w",
+                str(scratch / "dist"),
+                str(src),
+            ],
+            cwd=scratch,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=600,
         )
         assert built.returncode == 0, built.stdout + built.stderr
         [wheel] = (scratch / "dist").glob("skyline_slack_sidecar-*.whl")
@@ -54,7 +85,11 @@ def installed() -> Iterator[tuple[Path, Path, str]]:
         py = scratch / "venv" / "bin" / "python"
         inst = subprocess.run(
             [str(py), "-m", "pip", "install", "--quiet", str(wheel)],
-            cwd=scratch, env=env, capture_output=True, text=True, timeout=900,
+            cwd=scratch,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=900,
         )
         assert inst.returncode == 0, inst.stdout + inst.stderr
         yield scratch / "venv" / "bin" / "skyline-sidecar", scratch, built.stdout + built.stderr
@@ -65,8 +100,14 @@ def installed() -> Iterator[tuple[Path, Path, str]]:
 def run(cli: Path, scratch: Path, *args: str) -> subprocess.CompletedProcess[str]:
     work = scratch / "work"
     work.mkdir(exist_ok=True)
-    return subprocess.run([str(cli), *args], cwd=work, env=_clean_env(scratch),
-                          capture_output=True, text=True, timeout=120)
+    return subprocess.run(
+        [str(cli), *args],
+        cwd=work,
+        env=_clean_env(scratch),
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
 
 
 def test_the_wheel_holds_every_module_and_builds_without_deprecation_warnings(
@@ -75,8 +116,9 @@ def test_the_wheel_holds_every_module_and_builds_without_deprecation_warnings(
     _, scratch, output = installed
     [wheel] = (scratch / "dist").glob("*.whl")
     names = set(zipfile.ZipFile(wheel).namelist())
-    modules = {p.relative_to(REPO).as_posix() for pkg in PACKAGES
-               for p in (REPO / pkg).rglob("*.py")}
+    modules = {
+        p.relative_to(REPO).as_posix() for pkg in PACKAGES for p in (REPO / pkg).rglob("*.py")
+    }
     assert modules and modules <= names, sorted(modules - names)
     assert "deprecat" not in output.lower(), output
 
@@ -101,7 +143,8 @@ def test_installed_parse_reads_the_example_logs(installed: tuple[Path, Path, str
 
 
 def test_installed_check_offline_accepts_the_example_config(
-    installed: tuple[Path, Path, str], tmp_path: Path,
+    installed: tuple[Path, Path, str],
+    tmp_path: Path,
 ) -> None:
     """examples/config.toml as shipped, with the paths it names moved into a scratch tree."""
     cli, scratch, _ = installed
@@ -128,8 +171,19 @@ def test_installed_demo_dry_run(installed: tuple[Path, Path, str], tmp_path: Pat
     cli, scratch, _ = installed
     shutil.copy(EXAMPLES / "demo.toml", tmp_path / "demo.toml")
     shutil.copytree(EXAMPLES / "skyline-logs", tmp_path / "skyline-logs")
-    done = run(cli, scratch, "run", "--config", str(tmp_path / "demo.toml"), "--dry-run",
-               "--from-start", "--format", "json", "--exit-after", "4")
+    done = run(
+        cli,
+        scratch,
+        "run",
+        "--config",
+        str(tmp_path / "demo.toml"),
+        "--dry-run",
+        "--from-start",
+        "--format",
+        "json",
+        "--exit-after",
+        "4",
+    )
     assert done.returncode == 0, done.stderr
     actions = [json.loads(line) for line in done.stdout.splitlines()]
     assert {a["action"] for a in actions} >= {"post_message", "post_reply", "add_reaction"}

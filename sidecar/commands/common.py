@@ -11,7 +11,7 @@ import click
 
 from sidecar.config import Config, ConfigError, load_config
 from sidecar.deliver import Deliverer
-from sidecar.dryrun import PrintingGateway, fake_channel_id
+from sidecar.dryrun import PrintingGateway
 from sidecar.logs import configure_logging
 from sidecar.ratelimit import Limiter
 from sidecar.slack import WebGateway
@@ -57,8 +57,9 @@ def make_deliverer(config: Config, store: Store, *, dry_run: bool, fmt: str = "t
     limiter = Limiter()
     if dry_run:
         limiter = Limiter(rate=1e9, burst=1e9)  # printing needs no pacing
-        gateway: Any = PrintingGateway(store, out or sys.stdout, fmt=fmt)
-        channel_ids = lambda name: slack.channel_id_for(name) or fake_channel_id(name)  # noqa: E731
+        printer = PrintingGateway(store, out or sys.stdout, fmt=fmt)
+        gateway: Any = printer
+        channel_ids = lambda name: printer.channel_id(name, slack.channel_id_for(name))  # noqa: E731
     else:
         if config.token is None:
             raise click.ClickException(
