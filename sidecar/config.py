@@ -537,7 +537,7 @@ def _find_token(
     config_file: str,
 ) -> tuple[Secret | None, str | None]:
     if token := environ.get(TOKEN_ENV, "").strip():
-        return Secret(token), f"${TOKEN_ENV}"
+        return _checked_token(token, "<environment>", f"${TOKEN_ENV}"), f"${TOKEN_ENV}"
     if token_file is not None:
         return _read_token(token_file, config_file, "[slack].token_file"), str(token_file)
     if creds := environ.get("CREDENTIALS_DIRECTORY"):
@@ -546,8 +546,18 @@ def _find_token(
             where = f"$CREDENTIALS_DIRECTORY/{CREDENTIAL_NAME}"
             return _read_token(path, str(path), where), f"systemd credential {CREDENTIAL_NAME}"
     if settings_token:
-        return Secret(settings_token), f"{settings_py} SLACK_OPTS['bot_user_oauth_access_token']"
+        key = "SLACK_OPTS['bot_user_oauth_access_token']"
+        return _checked_token(settings_token, str(settings_py), key), f"{settings_py} {key}"
     return None, None
+
+
+def _checked_token(token: str, file: str, key: str) -> Secret:
+    """A token is one word: whitespace or a control character inside it (a two-line file, a
+    pasted line break) would end up in an HTTP header. Refused without echoing it."""
+    if any(c.isspace() or not c.isprintable() for c in token):
+        raise ConfigError(file, key, "the Slack token contains whitespace or control characters"
+                          " (a line break?); it must be the token alone, on one line")
+    return Secret(token)
 
 
 def _read_token(path: Path, file: str, key: str) -> Secret:
@@ -558,4 +568,4 @@ def _read_token(path: Path, file: str, key: str) -> Secret:
         raise ConfigError(file, key, f"expected a readable token file, {path}: {reason}") from e
     if not token:
         raise ConfigError(file, key, f"expected a Slack token in {path}, the file is empty")
-    return Secret(token)
+    return _checked_token(token, file, key)

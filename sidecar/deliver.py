@@ -86,6 +86,8 @@ class Deliverer:
         self._rng = rng or random.Random()
         self.auth_recheck = auth_recheck
         self.halted: str | None = None
+        #: scopes of the problems on record (some may be left from before a restart)
+        self._problems = {p["scope"] for p in store.problems()}
         self._halted_at = 0.0
 
     # -- the loop's entry point -----------------------------------------------------------------
@@ -142,6 +144,7 @@ class Deliverer:
         except Ambiguous as exc:
             delay = self._backoff(action.attempts)
             self.store.mark_retry(action, now + delay, str(exc), state=INFLIGHT)
+            self._report("slack", f"Slack unreachable or failing: {exc}; retrying")
             log.warning("slack call failed, will retry", action=action.id, channel=channel,
                         error=str(exc), retry_in=round(delay, 1))
             stats.retried += 1
@@ -154,14 +157,14 @@ class Deliverer:
                 self.channels.forget(channel_id)
                 self.store.mark_retry(action, now + self._backoff(action.attempts + 1),
                                       f"{channel}: channel_not_found", state=action.state)
-                self.store.record_error("slack", f"{action.action} to {channel}:"
-                                        " channel_not_found, will look the channel up again")
+                self._report(f"channel {channel}", f"{action.action} to {channel}:"
+                             " channel_not_found, will look the channel up again")
                 log.warning("slack channel not found, looking it up again", action=action.id,
                             channel=channel)
                 stats.retried += 1
                 return
             self.store.mark_failed(action, str(exc))
-            self.store.record_error("slack", f"{action.action} to {channel} failed: {exc}")
+            self._report(f"channel {channel}", f"{action.action} to {channel} failed: {exc}")
             log.error("slack refused an action", action=action.id, channel=channel,
                       error=str(exc))
             stats.failed += 1
@@ -185,7 +188,7 @@ class Deliverer:
         except UnknownChannel as exc:
             self.store.mark_retry(action, now + UNKNOWN_CHANNEL_RETRY, str(exc),
                                   state=action.state)
-            self.store.record_error("slack", f"{action.action}: {exc}")
+            self._report(f"channel {channel}", f"{action.action}: {exc}")
             log.error("slack channel not found, will look again", action=action.id,
                       channel=channel, retry_in=UNKNOWN_CHANNEL_RETRY)
             stats.retried += 1
@@ -196,6 +199,8 @@ class Deliverer:
             delay = self._backoff(action.attempts + 1)
             self.store.mark_retry(action, now + delay, f"conversations.list: {exc}",
                                   state=action.state)
+            self._report("slack", f"Slack unreachable or failing (conversations.list): {exc};"
+                                  " retrying")
             log.warning("cannot list Slack's channels, will retry", channel=channel,
                         error=str(exc), retry_in=round(delay, 1))
             stats.retried += 1
@@ -204,14 +209,14 @@ class Deliverer:
         except Rejected as exc:
             self.store.mark_retry(action, now + UNKNOWN_CHANNEL_RETRY, str(exc),
                                   state=action.state)
-            self.store.record_error("slack", f"{action.action} to {channel}: {exc}")
+            self._report(f"channel {channel}", f"{action.action} to {channel}: {exc}")
             stats.retried += 1
         return None
 
     def _halt(self, action: Action, exc: SlackFailure, stats: DeliveryStats) -> None:
         self.halted, self._halted_at = str(exc), time.monotonic()
         self.store.mark_retry(action, self._clock(), str(exc), state=action.state)
-        self.store.record_error("slack", f"delivery halted: {exc}")
+        self._report("slack", f"delivery halted: {exc}")
         log.error("slack token unusable, delivery halted", error=str(exc))
         stats.errors.append(str(exc))
 
@@ -263,9 +268,20 @@ class Deliverer:
         thread = self.store.thread(*key) if key else None
         return thread is not None and thread.origin == "posted"
 
+    def _report(self, scope: str, message: str) -> None:
+        """A problem `status` shows until it is over (`_over`)."""
+        self.store.record_error(scope, message)
+        self._problems.add(scope)
+
+    def _over(self, *scopes: str) -> None:
+        for scope in self._problems.intersection(scopes):
+            self.store.clear_problem(scope)
+            self._problems.discard(scope)
+
     def _done(self, action: Action, posted: Posted | None) -> None:
         self.store.mark_done(action, posted.channel if posted else None,
                              posted.ts if posted else None)
+        self._over("slack", f"channel {action.channel}")
         log.info("delivered", action=action.action, channel=posted.channel if posted else None,
                  event_id=action.event_id)
 

@@ -57,6 +57,9 @@ class Plan:
     #: not decided yet: look again at this time (waiting for an alert's thread)
     wait_until: float | None = None
     note: str = ""
+    #: cannot be planned as configured (an alert that routes nowhere): it stays pending, is
+    #: reported, and is planned again at the next start
+    error: str | None = None
 
 
 def alert_key(alert: AnomalyAlert) -> tuple[str, int]:
@@ -126,7 +129,11 @@ def _plan_alert(alert: AnomalyAlert, known: Knowledge, config: Config, final: bo
         return Plan(note="alert already has a thread")
     channels = route(alert, config)
     if not channels:
-        return Plan(note="no channel: set SLACK_OPTS default_channel or channels")
+        ns = alert.alert_namespace or "(no ALERTS namespace)"
+        return Plan(note="no channel", error=(
+            f"alert {alert.metric} @ {key[1]} (ALERTS namespace {ns!r}) routes to no channel:"
+            f" set SLACK_OPTS['channels'][{ns!r}] or SLACK_OPTS['default_channel'], then"
+            " restart"))
     text = render.alert_text(
         alert, skyline_url=config.skyline.url, graphite=config.skyline.graphite_url,
         anomaly_timestamp=key[1],

@@ -12,7 +12,7 @@ from sidecar.commands.common import config_option, load
 from sidecar.config import Config
 from sidecar.skyline_settings import read_settings
 from sidecar.slack import SlackFailure, WebGateway
-from sidecar.store import Store, StoreError
+from sidecar.store import Store, StoreError, damaged
 
 
 class Checks:
@@ -66,10 +66,25 @@ def check_skyline_slack_off(config: Config, c: Checks) -> None:
 
 def check_state(config: Config, c: Checks) -> None:
     try:
-        Store.open(config.state.path).close()
-        c.ok(f"state database {config.state.path}")
+        store = Store.open(config.state.path)
     except StoreError as exc:
         c.fail(str(exc))
+        return
+    problem = store.quick_check()
+    store.close()
+    if problem is None:
+        c.ok(f"state database {config.state.path}")
+    else:
+        c.fail(str(damaged(config.state.path, problem)))
+
+
+def check_token_file(config: Config, c: Checks) -> None:
+    path = config.slack.token_file
+    if path is None or not path.exists():
+        return
+    mode = path.stat().st_mode & 0o777
+    if mode & 0o077:
+        c.warn(f"token file {path} is readable by others (mode {mode:04o}): chmod 0600 it")
 
 
 def channel_sources(config: Config) -> dict[str, str]:
@@ -160,6 +175,7 @@ def check(config_path: Path | None, offline: bool) -> None:
     check_logs(config, c)
     check_skyline_slack_off(config, c)
     check_state(config, c)
+    check_token_file(config, c)
     check_routes(config, c)
     if not offline:
         check_slack(config, c)

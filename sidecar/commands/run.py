@@ -15,11 +15,12 @@ from sidecar.commands.common import (
     make_deliverer,
     open_store,
     setup_logging,
+    state_errors,
 )
 from sidecar.config import Config
 from sidecar.daemon import Daemon
 from sidecar.ingest import Ingestor
-from sidecar.lock import Locked, exclusive
+from sidecar.lock import exclusive
 from sidecar.notify import Notifier
 from sidecar.tailer import Tailer
 
@@ -52,12 +53,9 @@ def run(config_path: Path | None, dry_run: bool, fmt: str, from_start: bool,
     config = load(config_path)
     setup_logging(dry_run=dry_run)
     lock = nullcontext() if dry_run else exclusive(config.state.path)
-    try:
-        with lock:
-            code = _run(config, dry_run=dry_run, fmt=fmt, from_start=from_start,
-                        exit_after=exit_after)
-    except Locked as exc:
-        raise click.ClickException(str(exc)) from None
+    with state_errors(config), lock:
+        code = _run(config, dry_run=dry_run, fmt=fmt, from_start=from_start,
+                    exit_after=exit_after)
     raise SystemExit(code)
 
 
