@@ -102,7 +102,7 @@ def check_routes(config: Config, c: Checks) -> None:
     """Every ALERTS namespace that alerts to Slack must route to a channel: Skyline would post
     it, so an alert that goes nowhere is lost."""
     slack = config.slack
-    if not slack.default_channel and not slack.channels:
+    if not slack.default_channel and not slack.channels and not config.skyline.alerts:
         c.fail("no channel configured: set SLACK_OPTS['default_channel'] (or [slack]"
                " default_channel)")
         return
