@@ -96,3 +96,9 @@ def test_bench_daemon(monkeypatch: pytest.MonkeyPatch) -> None:
     assert figures["latency_stored"] == 5 and figures["latency_missed"] == 0
     assert 0 < figures["latency_p50_ms"] <= figures["latency_p99_ms"] <= figures["latency_max_ms"]
     assert figures["daemon_exit"] == 0
+
+
+def test_startup_bench_figures(monkeypatch: pytest.MonkeyPatch) -> None:
+    figures = bench("bench_startup", monkeypatch, BENCH_STARTUP_RUNS="2").run()
+    has(figures, "python_pass_ms help_ms parse_ms help_ratio parse_ratio import_click_ratio")
+    assert figures["help_ratio"] > 0 and figures["parse_ratio"] > 0
