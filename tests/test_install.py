@@ -188,3 +188,24 @@ def test_installed_demo_dry_run(installed: tuple[Path, Path, str], tmp_path: Pat
     actions = [json.loads(line) for line in done.stdout.splitlines()]
     assert {a["action"] for a in actions} >= {"post_message", "post_reply", "add_reaction"}
     assert not (tmp_path / "state").exists()  # a dry run writes nothing
+
+
+def test_the_readme_install_and_the_unit_agree() -> None:
+    """The user, the paths and the credential the unit uses are the ones the README installs,
+    and the README checks as the service user."""
+    unit = (REPO / "systemd" / "skyline-slack-sidecar.service").read_text()
+    readme = (REPO / "README.md").read_text()
+    install = readme[readme.index("## Install beside Skyline") :]
+    install = install[: install.index("\n## ", 10)]
+    values = dict(
+        line.split("=", 1) for line in unit.splitlines() if "=" in line and line[:1].isalpha()
+    )
+    binary, _, rest = values["ExecStart"].partition(" ")
+    config = rest.split("--config ")[1].split()[0]
+    name, source = values["LoadCredential"].split(":")
+    assert name == "slack-token" and source in install
+    assert binary.startswith("/opt/skyline-slack-sidecar/.venv/") and config in install
+    assert f"-o {values['User']}" in install and f"-g {values['Group']}" in install
+    assert f"/var/lib/{values['StateDirectory']}" in install
+    assert f"sudo -u {values['User']} .venv/bin/skyline-sidecar check" in install
+    assert f"SupplementaryGroups={values['SupplementaryGroups']}" in install
