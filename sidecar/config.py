@@ -551,6 +551,17 @@ def _find_token(
     return None, None
 
 
+def token_file_exposed(path: Path | None) -> str | None:
+    """A warning when the token file can be read by its group or others, else None."""
+    try:
+        mode = path.stat().st_mode & 0o777 if path is not None else 0
+    except OSError:
+        return None
+    if not mode & 0o077:
+        return None
+    return f"token file {path} is readable by others (mode {mode:04o}): chmod 0600 it"
+
+
 def _checked_token(token: str, file: str, key: str) -> Secret:
     """A token is one word: whitespace or a control character inside it (a two-line file, a
     pasted line break) would end up in an HTTP header. Refused without echoing it."""

@@ -57,6 +57,11 @@ class DeliveryStats:
     errors: list[str] = field(default_factory=list)
 
 
+def _scope(action: Action) -> str:
+    """Problems with one channel are reported, and cleared, under the channel planned."""
+    return f"channel {action.channel}"
+
+
 class UnknownChannel(SlackFailure):
     def __init__(self, channel: str):
         super().__init__(f"channel {channel} not found in Slack (not in conversations.list:"
@@ -157,14 +162,14 @@ class Deliverer:
                 self.channels.forget(channel_id)
                 self.store.mark_retry(action, now + self._backoff(action.attempts + 1),
                                       f"{channel}: channel_not_found", state=action.state)
-                self._report(f"channel {channel}", f"{action.action} to {channel}:"
+                self._report(_scope(action), f"{action.action} to {channel}:"
                              " channel_not_found, will look the channel up again")
                 log.warning("slack channel not found, looking it up again", action=action.id,
                             channel=channel)
                 stats.retried += 1
                 return
             self.store.mark_failed(action, str(exc))
-            self._report(f"channel {channel}", f"{action.action} to {channel} failed: {exc}")
+            self._report(_scope(action), f"{action.action} to {channel} failed: {exc}")
             log.error("slack refused an action", action=action.id, channel=channel,
                       error=str(exc))
             stats.failed += 1
@@ -188,7 +193,7 @@ class Deliverer:
         except UnknownChannel as exc:
             self.store.mark_retry(action, now + UNKNOWN_CHANNEL_RETRY, str(exc),
                                   state=action.state)
-            self._report(f"channel {channel}", f"{action.action}: {exc}")
+            self._report(_scope(action), f"{action.action}: {exc}")
             log.error("slack channel not found, will look again", action=action.id,
                       channel=channel, retry_in=UNKNOWN_CHANNEL_RETRY)
             stats.retried += 1
@@ -209,7 +214,7 @@ class Deliverer:
         except Rejected as exc:
             self.store.mark_retry(action, now + UNKNOWN_CHANNEL_RETRY, str(exc),
                                   state=action.state)
-            self._report(f"channel {channel}", f"{action.action} to {channel}: {exc}")
+            self._report(_scope(action), f"{action.action} to {channel}: {exc}")
             stats.retried += 1
         return None
 
@@ -281,7 +286,7 @@ class Deliverer:
     def _done(self, action: Action, posted: Posted | None) -> None:
         self.store.mark_done(action, posted.channel if posted else None,
                              posted.ts if posted else None)
-        self._over("slack", f"channel {action.channel}")
+        self._over("slack", _scope(action))
         log.info("delivered", action=action.action, channel=posted.channel if posted else None,
                  event_id=action.event_id)
 

@@ -50,9 +50,19 @@ def damaged(path: Path | str, exc: BaseException) -> StoreError:
 FILE_MODE = 0o600
 
 
-def _private(path: Path) -> None:
-    """Create ``path`` 0600 if missing; tighten the database and its -wal/-shm if looser."""
-    os.close(os.open(path, os.O_RDWR | os.O_CREAT, FILE_MODE))
+def _create_private(path: Path) -> None:
+    """Create the database file 0600 (SQLite gives its -wal and -shm the same mode).
+
+    Only before SQLite opens it: closing any descriptor of a database file drops every POSIX
+    lock this process holds on it, SQLite's included.
+    """
+    if not path.exists():
+        with contextlib.suppress(FileExistsError):  # another process made it meanwhile
+            os.close(os.open(path, os.O_RDWR | os.O_CREAT | os.O_EXCL, FILE_MODE))
+
+
+def _tighten(path: Path) -> None:
+    """chmod the database and its -wal/-shm to 0600 if looser (never opens them)."""
     for p in (path, Path(f"{path}-wal"), Path(f"{path}-shm")):
         with contextlib.suppress(FileNotFoundError):
             st = p.stat()
@@ -157,13 +167,13 @@ class Store:
             raise StoreError(f"cannot open state database {path}: {problem}")
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
-            _private(path)
+            _create_private(path)
             conn = sqlite3.connect(str(path), timeout=5.0)
             db = sqlite_utils.Database(conn)
             db.enable_wal()
             db.execute("PRAGMA synchronous=FULL")
             store = cls(db)
-            _private(path)  # -wal and -shm exist now
+            _tighten(path)  # -wal and -shm exist now
             return store
         except sqlite3.DatabaseError as exc:
             if isinstance(exc, sqlite3.OperationalError):

@@ -9,7 +9,7 @@ import click
 
 from sidecar.channels import normalise
 from sidecar.commands.common import config_option, load
-from sidecar.config import Config
+from sidecar.config import Config, token_file_exposed
 from sidecar.skyline_settings import read_settings
 from sidecar.slack import SlackFailure, WebGateway
 from sidecar.store import Store, StoreError, damaged
@@ -79,12 +79,8 @@ def check_state(config: Config, c: Checks) -> None:
 
 
 def check_token_file(config: Config, c: Checks) -> None:
-    path = config.slack.token_file
-    if path is None or not path.exists():
-        return
-    mode = path.stat().st_mode & 0o777
-    if mode & 0o077:
-        c.warn(f"token file {path} is readable by others (mode {mode:04o}): chmod 0600 it")
+    if warning := token_file_exposed(config.slack.token_file):
+        c.warn(warning)
 
 
 def channel_sources(config: Config) -> dict[str, str]:

@@ -7,6 +7,7 @@ from contextlib import nullcontext
 from pathlib import Path
 
 import click
+import structlog
 
 from sidecar.commands.common import (
     config_option,
@@ -17,7 +18,7 @@ from sidecar.commands.common import (
     setup_logging,
     state_errors,
 )
-from sidecar.config import Config
+from sidecar.config import Config, token_file_exposed
 from sidecar.daemon import Daemon
 from sidecar.ingest import Ingestor
 from sidecar.lock import exclusive
@@ -61,6 +62,8 @@ def run(config_path: Path | None, dry_run: bool, fmt: str, from_start: bool,
 
 def _run(config: Config, *, dry_run: bool, fmt: str, from_start: bool,
          exit_after: float | None) -> int:
+    if warning := token_file_exposed(config.slack.token_file):
+        structlog.get_logger("sidecar.run").warning(warning)
     store = open_store(config, dry_run=dry_run)
     deliverer = make_deliverer(config, store, dry_run=dry_run, fmt=fmt)
     tailer = Tailer(config.skyline.log_dir, config.skyline.apps, store.files(),
