@@ -129,6 +129,10 @@ def run_backfill(store: Store, paths: Sequence[Path], parser_factory: ParserFact
                 res, state = _backfill_one(store, path, known, factory, progress, block)
             except (OSError, EOFError, zlib.error, gzip.BadGzipFile) as exc:
                 res, state = FileResult(path, "failed", reason=str(exc)), None
+                store.record_error(f"file {path}", f"read failed part way: {exc}; fix or move"
+                                   " the file and run backfill again")
+            else:
+                store.clear_problem(f"file {path}")
             if state is not None:
                 known[state.key] = state
             result.files.append(res)

@@ -48,7 +48,6 @@ DEFAULT_GRAPH_SETTINGS = "&width=588&height=308&bgcolor=000000&fontBold=true&fgc
 #: boundary.log is read for Boundary's alerts (boundary.py:2276-2278)
 DEFAULT_APPS = ("analyzer", "mirage", "webapp", "ionosphere", "boundary")
 
-_CHANNEL_ID = re.compile(r"^[CGD][A-Z0-9]{8,}$")
 _APP_NAME = re.compile(r"^[A-Za-z0-9_-]+$")
 _TOKEN = re.compile(r"xox[abposr]-[A-Za-z0-9-]+")
 _TOKEN_KEYS = frozenset({"token", "bot_token", "slack_token", "bot_user_oauth_access_token"})
@@ -177,7 +176,7 @@ class SlackOptions:
         return (self.default_channel,) if self.default_channel else ()
 
     def channel_id_for(self, name: str) -> str | None:
-        """The channel id for a channel *name* (``#skyline``), or None if unknown."""
+        """The channel id the configuration gives for *name* (``#skyline``), or None."""
         ids = dict(self.channel_ids)
         # '#skyline' and 'skyline' name the same channel; settings.py uses both spellings.
         for candidate in (name, name[1:] if name.startswith("#") else "#" + name):
@@ -185,7 +184,7 @@ class SlackOptions:
                 return ids[candidate]
             if self.default_channel_id and candidate == self.default_channel:
                 return self.default_channel_id
-        return name if _CHANNEL_ID.match(name) else None
+        return None  # resolved through Slack (conversations.list), never guessed
 
 
 @dataclass(frozen=True)
@@ -804,7 +803,7 @@ def _find_token(
     config_file: str,
 ) -> tuple[Secret | None, str | None]:
     if token := environ.get(TOKEN_ENV, "").strip():
-        return Secret(token), f"${TOKEN_ENV}"
+        return _checked_token(token, "<environment>", f"${TOKEN_ENV}"), f"${TOKEN_ENV}"
     if token_file is not None:
         return _read_token(token_file, config_file, "[slack].token_file"), str(token_file)
     if creds := environ.get("CREDENTIALS_DIRECTORY"):
@@ -813,8 +812,29 @@ def _find_token(
             where = f"$CREDENTIALS_DIRECTORY/{CREDENTIAL_NAME}"
             return _read_token(path, str(path), where), f"systemd credential {CREDENTIAL_NAME}"
     if settings_token:
-        return Secret(settings_token), f"{settings_py} SLACK_OPTS['bot_user_oauth_access_token']"
+        key = "SLACK_OPTS['bot_user_oauth_access_token']"
+        return _checked_token(settings_token, str(settings_py), key), f"{settings_py} {key}"
     return None, None
+
+
+def token_file_exposed(path: Path | None) -> str | None:
+    """A warning when the token file can be read by its group or others, else None."""
+    try:
+        mode = path.stat().st_mode & 0o777 if path is not None else 0
+    except OSError:
+        return None
+    if not mode & 0o077:
+        return None
+    return f"token file {path} is readable by others (mode {mode:04o}): chmod 0600 it"
+
+
+def _checked_token(token: str, file: str, key: str) -> Secret:
+    """A token is one word: whitespace or a control character inside it (a two-line file, a
+    pasted line break) would end up in an HTTP header. Refused without echoing it."""
+    if any(c.isspace() or not c.isprintable() for c in token):
+        raise ConfigError(file, key, "the Slack token contains whitespace or control characters"
+                          " (a line break?); it must be the token alone, on one line")
+    return Secret(token)
 
 
 def _read_token(path: Path, file: str, key: str) -> Secret:
@@ -825,4 +845,4 @@ def _read_token(path: Path, file: str, key: str) -> Secret:
         raise ConfigError(file, key, f"expected a readable token file, {path}: {reason}") from e
     if not token:
         raise ConfigError(file, key, f"expected a Slack token in {path}, the file is empty")
-    return Secret(token)
+    return _checked_token(token, file, key)

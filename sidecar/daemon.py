@@ -35,6 +35,8 @@ log = structlog.get_logger("sidecar.daemon")
 
 MAX_SLEEP = 2.0  # idle: the stat reconcile cadence; inotify wakes the loop at once
 PACING_EVERY = 5.0  # seconds between saves of the pace per key (for `status`), when it changed
+#: an event that cannot be planned as configured waits for the next start
+UNTIL_RESTART = float("inf")
 _PLAN_ORDER = {SlackThread: 0, AnomalyAlert: 1}
 
 
@@ -63,6 +65,11 @@ def plan_pending(store: Store, config: Config, *, post: bool = True, after_seq: 
         batch.sort(key=lambda item: (_PLAN_ORDER.get(type(item[0]), 2), item[0].logged_at))
         for event, ingested_at in batch:
             plan = plan_event(event, store, config, ingested_at=ingested_at, now=now, post=post)
+            if plan.error is not None:
+                store.record_plan(event.event_id, (), wait_until=UNTIL_RESTART)
+                store.record_error("route", plan.error)
+                log.error("cannot post", event_id=event.event_id, error=plan.error)
+                continue
             store.record_plan(event.event_id, plan.actions, profiles=plan.profiles,
                               threads=plan.threads, wait_until=plan.wait_until)
             if plan.actions:
@@ -132,6 +139,10 @@ class Daemon:
         if install_signals:
             for sig in (signal.SIGTERM, signal.SIGINT):
                 signal.signal(sig, lambda *_: self.stop_event.set())
+        # Events kept back (an alert that routed nowhere) are planned again: the configuration
+        # may have been fixed since.
+        self.store.clear_problem("route")
+        self.store.release_waits()
         self.notifier.ready()
         log.info("running", log_dir=str(self.config.skyline.log_dir),
                  apps=list(self.config.skyline.apps))

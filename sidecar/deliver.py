@@ -32,10 +32,10 @@ from dataclasses import dataclass, field, replace
 import structlog
 
 from sidecar import graph
-from sidecar.planner import ADD_REACTION, POST_MESSAGE, POST_REPLY
+from sidecar.channels import ChannelDirectory
+from sidecar.planner import ADD_REACTION, POST_MESSAGE
 from sidecar.ratelimit import KeyPace, Limiter
 from sidecar.slack import (
-    CHANNEL_ID,
     Ambiguous,
     Fatal,
     Gateway,
@@ -52,6 +52,8 @@ from sidecar.store import INFLIGHT, Action, Store
 log = structlog.get_logger("sidecar.deliver")
 
 BACKOFF_BASE, BACKOFF_CAP = 2.0, 300.0
+#: Slack does not know the channel (yet): look again this often (the bot may be invited later)
+UNKNOWN_CHANNEL_RETRY = 60.0
 AUTH_RECHECK = 300.0
 #: how far back (seconds before the action was created) to look for an earlier post
 LOOKBACK = 120.0
@@ -80,6 +82,17 @@ class DeliveryStats:
     errors: list[str] = field(default_factory=list)
 
 
+def _scope(action: Action) -> str:
+    """Problems with one channel are reported, and cleared, under the channel planned."""
+    return f"channel {action.channel}"
+
+
+class UnknownChannel(SlackFailure):
+    def __init__(self, channel: str):
+        super().__init__(f"channel {channel} not found in Slack (not in conversations.list:"
+                         " does it exist, and is the bot in it if it is private?)")
+
+
 class Deliverer:
     def __init__(
         self,
@@ -100,11 +113,14 @@ class Deliverer:
         self.gateway = gateway
         self.limiter = limiter or Limiter()
         self.max_age = max_age
-        self._channel_ids = channel_ids
+        #: explicit ids from the configuration win; other names are resolved through Slack
+        self.channels = ChannelDirectory(store, gateway.list_channels, explicit=channel_ids)
         self._clock = clock
         self._rng = rng or random.Random()
         self.auth_recheck = auth_recheck
         self.halted: str | None = None
+        #: scopes of the problems on record (some may be left from before a restart)
+        self._problems = {p["scope"] for p in store.problems()}
         self._halted_at = 0.0
         self.image_wait = image_wait
         self._fetcher = fetcher or graph.Fetcher()
@@ -148,7 +164,7 @@ class Deliverer:
             max(a.next_attempt_at - now, self._later.get(a.id, 0.0) - now,
                 self.limiter.ready_at(*self._limits(a, self._key(a))) - now_mono, 0.0)
             for a in self.store.due_actions(now + 3600.0, limit=50)
-            if self._target(a) is not None
+            if self._thread_of(a) is not None
         ]
         return min(waits) if waits else None
 
@@ -160,24 +176,30 @@ class Deliverer:
             stats.failed += 1
             self._later.pop(action.id, None)
             return
-        target = self._target(action)
-        if target is None:
+        thread = self._thread_of(action)
+        if thread is None:
             return  # its thread is not posted yet: it waits, no attempt counted
-        channel, thread_ts = target
         key = self._key(action)
+        channel, thread_ts = thread
+        uploads = self._uploads(action)
         try:
-            uploads = self._uploads(action)
             image = self._image(action, now) if uploads else None
-            if uploads and image is None and action.file_id is None:
-                key = f"chat:{action.channel}"  # no graph: the text alert is a post
-            # Polling for an upload's share (files.info) is not a post: it is not paced.
-            if action.file_id is None and not self.limiter.try_acquire(
-                    *self._limits(action, key)):
-                return
+        except _Later as later:
+            self._later[action.id] = later.at
+            return
+        if uploads and image is None and action.file_id is None:
+            key = f"chat:{action.channel}"  # no graph: the text alert is a post
+        # Polling for an upload's share (files.info) is not a post: it is not paced.
+        if action.file_id is None and not self.limiter.try_acquire(*self._limits(action, key)):
+            return
+        channel_id = self._resolve(action, channel, thread_ts, stats)
+        if channel_id is None:
+            return
+        try:
             if uploads:
-                posted = self._perform_upload(action, channel, image)
+                posted = self._perform_upload(action, channel_id, image)
             else:
-                posted = self._perform(action, channel, thread_ts)
+                posted = self._perform(action, channel_id, thread_ts)
         except _Later as later:
             self._later[action.id] = later.at
             return
@@ -188,18 +210,27 @@ class Deliverer:
         except Ambiguous as exc:
             delay = self._backoff(action.attempts)
             self.store.mark_retry(action, now + delay, str(exc), state=INFLIGHT)
+            self._report("slack", f"Slack unreachable or failing: {exc}; retrying")
             log.warning("slack call failed, will retry", action=action.id, channel=channel,
                         error=str(exc), retry_in=round(delay, 1))
             stats.retried += 1
         except Fatal as exc:
-            self.halted, self._halted_at = str(exc), time.monotonic()
-            self.store.mark_retry(action, now, str(exc), state=action.state)
-            self.store.record_error("slack", f"delivery halted: {exc}")
-            log.error("slack token unusable, delivery halted", error=str(exc))
-            stats.errors.append(str(exc))
+            self._halt(action, exc, stats)
         except Rejected as exc:
+            if str(exc) == "channel_not_found":
+                # A cached id gone stale (the channel was deleted or made private): list the
+                # channels again and retry; the name may now be another channel's.
+                self.channels.forget(channel_id)
+                self.store.mark_retry(action, now + self._backoff(action.attempts + 1),
+                                      f"{channel}: channel_not_found", state=action.state)
+                self._report(_scope(action), f"{action.action} to {channel}:"
+                             " channel_not_found, will look the channel up again")
+                log.warning("slack channel not found, looking it up again", action=action.id,
+                            channel=channel)
+                stats.retried += 1
+                return
             self.store.mark_failed(action, str(exc))
-            self.store.record_error("slack", f"{action.action} to {channel} failed: {exc}")
+            self._report(_scope(action), f"{action.action} to {channel} failed: {exc}")
             log.error("slack refused an action", action=action.id, channel=channel,
                       error=str(exc))
             stats.failed += 1
@@ -208,6 +239,54 @@ class Deliverer:
             self._done(action, posted)
             stats.delivered += 1
         self._later.pop(action.id, None)
+
+    def _resolve(self, action: Action, channel: str, thread_ts: str | None,
+                 stats: DeliveryStats) -> str | None:
+        """The channel id to call, or None after recording why not (the action waits).
+
+        Nothing was sent to Slack when this fails, so the action keeps its state.
+        """
+        now = self._clock()
+        try:
+            if thread_ts is not None and self._posted(action):
+                return channel  # our own thread: the id Slack answered its post with
+            if channel_id := self.channels.id_for(channel):
+                return channel_id
+            raise UnknownChannel(channel)
+        except UnknownChannel as exc:
+            self.store.mark_retry(action, now + UNKNOWN_CHANNEL_RETRY, str(exc),
+                                  state=action.state)
+            self._report(_scope(action), f"{action.action}: {exc}")
+            log.error("slack channel not found, will look again", action=action.id,
+                      channel=channel, retry_in=UNKNOWN_CHANNEL_RETRY)
+            stats.retried += 1
+        except RateLimited as exc:
+            self.store.mark_retry(action, now + exc.retry_after, str(exc), state=action.state)
+            stats.ratelimited += 1
+        except Ambiguous as exc:
+            delay = self._backoff(action.attempts + 1)
+            self.store.mark_retry(action, now + delay, f"conversations.list: {exc}",
+                                  state=action.state)
+            self._report("slack", f"Slack unreachable or failing (conversations.list): {exc};"
+                                  " retrying")
+            log.warning("cannot list Slack's channels, will retry", channel=channel,
+                        error=str(exc), retry_in=round(delay, 1))
+            stats.retried += 1
+        except Fatal as exc:
+            self._halt(action, exc, stats)
+        except Rejected as exc:
+            self.store.mark_retry(action, now + UNKNOWN_CHANNEL_RETRY, str(exc),
+                                  state=action.state)
+            self._report(_scope(action), f"{action.action} to {channel}: {exc}")
+            stats.retried += 1
+        return None
+
+    def _halt(self, action: Action, exc: SlackFailure, stats: DeliveryStats) -> None:
+        self.halted, self._halted_at = str(exc), time.monotonic()
+        self.store.mark_retry(action, self._clock(), str(exc), state=action.state)
+        self._report("slack", f"delivery halted: {exc}")
+        log.error("slack token unusable, delivery halted", error=str(exc))
+        stats.errors.append(str(exc))
 
     def _perform(self, action: Action, channel: str, thread_ts: str | None) -> Posted | None:
         if action.action == ADD_REACTION:
@@ -278,19 +357,16 @@ class Deliverer:
                     metric=spec.metric, reason=reason)
         return None
 
-    def _perform_upload(self, action: Action, channel: str, image: graph.Image | None) -> Posted:
-        channel_id = self._channel_id(channel)
+    def _perform_upload(self, action: Action, channel_id: str,
+                        image: graph.Image | None) -> Posted:
         if action.file_id is not None:
-            return self._await_share(action, channel_id or channel)
-        if image is None or channel_id is None:
-            if image is not None:
-                log.warning("no channel id to upload the graph to; posting the text alert",
-                            channel=channel, action=action.id)
+            return self._await_share(action, channel_id)
+        if image is None:
             # _perform looks for an earlier post (or upload) of this action itself.
             return self._perform(replace(action, text=(action.text or "") + NO_GRAPH),
-                                 channel, None)
+                                 channel_id, None)
         if action.state == INFLIGHT or action.attempts > 0:
-            found = self._find_earlier(action, channel, None)
+            found = self._find_earlier(action, channel_id, None)
             if found is not None:
                 return found
         action = self.store.mark_inflight(action)
@@ -316,7 +392,7 @@ class Deliverer:
             log.warning("slack refused the graph, posting the text alert", action=action.id,
                         error=str(exc), source=image.source)
             return self._perform(replace(action, text=(action.text or "") + NO_GRAPH),
-                                 channel, None)
+                                 channel_id, None)
         log.info("graph uploaded", action=action.id, file=file_id, source=image.source,
                  bytes=image.size)
         raise _Later(now + SHARE_POLL, "waiting for Slack to share the file")
@@ -342,44 +418,41 @@ class Deliverer:
         delay = SHARE_POLL if waited < SHARE_HISTORY_AFTER else min(30.0, waited / 4)
         raise _Later(now + delay, "waiting for Slack to share the file")
 
-    def _channel_id(self, channel: str) -> str | None:
-        return channel if CHANNEL_ID.match(channel) else self._channel_ids(channel)
-
-    def _find_earlier(self, action: Action, channel: str, thread_ts: str | None) -> Posted | None:
-        channel_id = self._channel_id(channel)
-        if channel_id is None:
-            log.warning("cannot check for an earlier post without the channel id; set"
-                        " SLACK_OPTS channel_ids", channel=channel, action=action.id)
-            return None
+    def _find_earlier(self, action: Action, channel_id: str,
+                      thread_ts: str | None) -> Posted | None:
         return self.gateway.find_post(channel_id, action.id, thread_ts=thread_ts,
                                       oldest=action.created_at - LOOKBACK)
 
-    def _target(self, action: Action) -> tuple[str, str | None] | None:
-        """The channel to call and the thread ts, or None while the thread has no ts yet."""
+    def _thread_of(self, action: Action) -> tuple[str, str | None] | None:
+        """The channel (name or id) and thread ts to use, or None while the thread has no ts."""
         if action.action == POST_MESSAGE:
             return action.channel, None
         key = action.thread_key
         thread = self.store.thread(*key) if key else None
         if thread is None or thread.ts is None:
             return None
-        channel = thread.channel
-        if action.action == ADD_REACTION and not CHANNEL_ID.match(channel):
-            # reactions.add does not resolve names: the id comes from config or a reply.
-            channel_id = self._channel_ids(channel)
-            if channel_id is None:
-                return None
-            channel = channel_id
-        return channel, thread.ts
+        return thread.channel, thread.ts
+
+    def _posted(self, action: Action) -> bool:
+        """Our own thread: its channel is the id Slack answered the post with."""
+        key = action.thread_key
+        thread = self.store.thread(*key) if key else None
+        return thread is not None and thread.origin == "posted"
+
+    def _report(self, scope: str, message: str) -> None:
+        """A problem `status` shows until it is over (`_over`)."""
+        self.store.record_error(scope, message)
+        self._problems.add(scope)
+
+    def _over(self, *scopes: str) -> None:
+        for scope in self._problems.intersection(scopes):
+            self.store.clear_problem(scope)
+            self._problems.discard(scope)
 
     def _done(self, action: Action, posted: Posted | None) -> None:
         self.store.mark_done(action, posted.channel if posted else None,
                              posted.ts if posted else None)
-        key = action.thread_key
-        if action.action == POST_REPLY and posted is not None and key is not None:
-            thread = self.store.thread(*key)
-            if thread is not None and thread.ts and not CHANNEL_ID.match(thread.channel):
-                # Learn the channel id from Slack's answer so reactions can use it.
-                self.store.reanchor_thread(key, posted.channel, thread.ts)
+        self._over("slack", _scope(action))
         log.info("delivered", action=action.action, channel=posted.channel if posted else None,
                  event_id=action.event_id)
 

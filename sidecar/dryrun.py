@@ -24,22 +24,24 @@ def fake_channel_id(name: str) -> str:
 
 
 class PrintingGateway:
-    def __init__(self, store: Store, out: TextIO, *, fmt: str = "text",
-                 channel_names: dict[str, str] | None = None):
+    def __init__(self, store: Store, out: TextIO, *, fmt: str = "text"):
         self._store = store
         self._out = out
         self._fmt = fmt
-        #: channel id -> name; an upload is given the id, the printout names the channel
-        self._names: dict[str, str] = dict(channel_names or {})
+        self._names: dict[str, str] = {}  # channel id -> the name it stands for
         self._ts = itertools.count(1)
         self._files: dict[str, Posted] = {}
 
+    def channel_id(self, name: str, known: str | None = None) -> str:
+        """The id a dry run uses for ``name``: the configured one, else a made-up one."""
+        channel_id = known or fake_channel_id(name)
+        self._names.setdefault(channel_id, name)
+        return channel_id
+
     def post(self, channel: str, text: str, *, thread_ts: str | None,
              metadata: dict[str, Any]) -> Posted:
-        channel_id = channel if channel in self._names else fake_channel_id(channel)
-        self._names.setdefault(channel_id, self._names.get(channel, channel))
-        self._print(metadata, channel=self._names[channel_id], text=text)
-        return Posted(channel=channel_id, ts=f"{next(self._ts)}.000000")
+        self._print(metadata, channel=self._names.get(channel, channel), text=text)
+        return Posted(channel=channel, ts=f"{next(self._ts)}.000000")
 
     def upload(self, channel_id: str, image: graph.Image, *, filename: str, title: str,
                comment: str, on_file_id: Callable[[str], None]) -> str:
@@ -68,6 +70,9 @@ class PrintingGateway:
 
     def channel_info(self, channel_id: str) -> dict[str, Any]:
         return {"id": channel_id, "is_member": True, "is_archived": False}
+
+    def list_channels(self) -> dict[str, str]:
+        return {}  # every name resolves through channel_id()
 
     def _print(self, metadata: dict[str, Any], *, channel: str, text: str | None = None,
                reaction: str | None = None, image: str | None = None) -> None:

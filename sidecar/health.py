@@ -14,13 +14,17 @@ def file_lag(state: FileState, now: float) -> dict[str, Any]:
         st = os.stat(state.path)
     except OSError:
         return {"path": state.path, "app": state.app, "offset": state.offset,
-                "size": None, "lag_bytes": None, "lag_seconds": None, "finished": state.finished}
+                "size": None, "lag_bytes": None, "lag_seconds": None, "finished": state.finished,
+                "incomplete": False}
     same = (st.st_dev, st.st_ino) == (state.dev, state.inode)
-    lag = max(st.st_size - state.offset, 0) if same else None
+    # A gzip file's offset counts decompressed bytes: unfinished, its lag is unknown (a read
+    # that failed part way, or one still going on).
+    incomplete = state.key.endswith(":gz") and not state.finished
+    lag = max(st.st_size - state.offset, 0) if same and not incomplete else None
     return {
         "path": state.path, "app": state.app, "offset": state.offset, "size": st.st_size,
         "lag_bytes": lag, "lag_seconds": round(now - st.st_mtime, 1) if lag else 0.0,
-        "finished": state.finished,
+        "finished": state.finished, "incomplete": incomplete,
     }
 
 

@@ -12,16 +12,26 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+from sidecar.store import path_problem
+
 
 class Locked(Exception):
-    pass
+    """Another process holds the state, or the state path cannot be used at all."""
 
 
 @contextmanager
 def exclusive(state_path: Path) -> Iterator[None]:
     path = Path(f"{state_path}.lock")
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
+    if problem := path_problem(path):
+        raise Locked(f"cannot use state path {state_path}: {problem}; set [state] path to a"
+                     " writable directory")
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
+    except OSError as exc:
+        raise Locked(f"cannot use state path {state_path}: {exc.strerror or exc}"
+                     + (f" ({exc.filename})" if exc.filename else "")
+                     + "; set [state] path to a writable directory") from None
     try:
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)

@@ -18,6 +18,8 @@ from structlog.typing import EventDict, Processor, WrappedLogger
 __all__ = ["configure_logging", "get_logger", "redact", "redact_tokens"]
 
 _TOKEN = re.compile(r"(xox[abposr])-[A-Za-z0-9-]+")
+# Whatever the token's shape, an Authorization header that made it into an error message.
+_BEARER = re.compile(r"(Bearer\s+)(?!xox[abposr]-)[^\s'\"]+")
 
 # Tells our handler apart from handlers others put on the root logger, so that calling
 # configure_logging() again replaces it instead of logging every line twice.
@@ -26,7 +28,7 @@ _HANDLER_NAME = "skyline-slack-sidecar"
 
 def redact(text: str) -> str:
     """``xoxb-1234-abcd`` -> ``xoxb-<redacted>``."""
-    return _TOKEN.sub(r"\1-<redacted>", text)
+    return _BEARER.sub(r"\1<redacted>", _TOKEN.sub(r"\1-<redacted>", text))
 
 
 def _redact_value(value: Any) -> Any:

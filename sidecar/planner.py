@@ -70,6 +70,9 @@ class Plan:
     #: not decided yet: look again at this time (waiting for an alert's thread)
     wait_until: float | None = None
     note: str = ""
+    #: cannot be planned as configured (an alert that routes nowhere): it stays pending, is
+    #: reported, and is planned again at the next start
+    error: str | None = None
 
 
 def alert_key(alert: AnomalyAlert, timezone: str | None = None) -> tuple[str, int]:
@@ -162,7 +165,11 @@ def _plan_alert(alert: AnomalyAlert, known: Knowledge, config: Config, final: bo
         return Plan(wait_until=0.0)
     channels = route(alert, config)
     if not channels:
-        return Plan(note="no channel: set SLACK_OPTS default_channel or channels")
+        ns = alert.alert_namespace or "(no ALERTS namespace)"
+        return Plan(note="no channel", error=(
+            f"alert {alert.metric} @ {key[1]} (ALERTS namespace {ns!r}) routes to no channel:"
+            f" set SLACK_OPTS['channels'][{ns!r}] or SLACK_OPTS['default_channel'], then"
+            " restart"))
     text = render.alert_text(alert, config.skyline, anomaly_timestamp=key[1])
     graph_url = render.alert_graph_url(alert, config.skyline, anomaly_timestamp=key[1])
     spec = _graph_spec(alert.metric, key[1], alert.app, graph_url, config)
@@ -227,7 +234,10 @@ def _plan_boundary(alert: BoundaryAlert, known: Knowledge, config: Config,
         return Plan(note=f"{alert.metric} is muted (mute_alerts_on): Boundary did not alert")
     channels = route_boundary(alert.metric, config)
     if not channels:
-        return Plan(note="no channel: no BOUNDARY_SLACK_OPTS channels key matches the metric")
+        return Plan(note="no channel", error=(
+            f"boundary alert {alert.metric} routes to no channel: no"
+            " BOUNDARY_SLACK_OPTS['channels'] key matches it; add one (or"
+            " [slack.boundary_channels]), then restart"))
     text = render.boundary_text(alert, config.skyline)
     at = log_epoch(alert.logged_at, log_zone(config.skyline.timezone))
     spec = _graph_spec(alert.metric, at, "boundary",

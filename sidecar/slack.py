@@ -9,7 +9,6 @@ failure that may have reached Slack.
 from __future__ import annotations
 
 import json
-import re
 import urllib.request
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -21,7 +20,6 @@ from slack_sdk.errors import SlackApiError
 from sidecar.graph import Image
 
 METADATA_TYPE = "skyline_sidecar_action"
-CHANNEL_ID = re.compile(r"^[CGD][A-Z0-9]{8,}$")
 
 #: the token cannot be used: stop delivering, keep everything, report unhealthy
 FATAL_ERRORS = frozenset({
@@ -89,6 +87,7 @@ class Gateway(Protocol):
     def upload(self, channel_id: str, image: Image, *, filename: str, title: str,
                comment: str, on_file_id: Callable[[str], None]) -> str: ...
     def file_share(self, file_id: str, channel_id: str) -> FileShare | None: ...
+    def list_channels(self) -> dict[str, str]: ...
 
 
 def action_metadata(action_id: str, event_id: str) -> dict[str, Any]:
@@ -220,6 +219,28 @@ class WebGateway:
 
     def channel_info(self, channel_id: str) -> dict[str, Any]:
         return dict(self._call(self._client.conversations_info, channel=channel_id)["channel"])
+
+    def list_channels(self) -> dict[str, str]:
+        """name -> id of every channel the bot can see (public, and private ones it is in),
+        archived ones excluded: ``conversations.list``, all pages."""
+        found: dict[str, str] = {}
+        cursor = None
+        while True:
+            kwargs: dict[str, Any] = {"types": "public_channel,private_channel",
+                                      "exclude_archived": True, "limit": 999}
+            if cursor:
+                kwargs["cursor"] = cursor
+            try:
+                resp = self._call(self._client.conversations_list, **kwargs)
+            except Fatal as exc:
+                if str(exc) != "missing_scope":
+                    raise
+                raise Fatal("conversations.list: missing_scope (the bot needs the channels:read"
+                            " and groups:read scopes)") from None
+            found.update({str(c["name"]): str(c["id"]) for c in resp.get("channels") or []})
+            cursor = (resp.get("response_metadata") or {}).get("next_cursor")
+            if not cursor:
+                return found
 
     @staticmethod
     def _call(method: Any, **kwargs: Any) -> Any:

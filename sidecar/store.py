@@ -8,9 +8,12 @@ creates. Kill the process at any instant and the database is at one of those bou
 
 from __future__ import annotations
 
+import contextlib
 import json
+import os
 import sqlite3
 import time
+import urllib.parse
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, fields
@@ -21,6 +24,7 @@ from typing import Any
 import sqlite_utils
 
 from parsers.events import Event, event_from_dict
+from sidecar.logs import redact
 
 SCHEMA_VERSION = 1
 
@@ -30,6 +34,40 @@ PENDING, INFLIGHT, DONE, FAILED = "pending", "inflight", "done", "failed"
 
 class StoreError(Exception):
     """The state database cannot be used (locked, full disk, unreadable): retry later."""
+
+
+#: what to do about a damaged state database
+DAMAGED_HELP = ("move it aside (the daemon stopped) and start again; `skyline-sidecar backfill`"
+                " rebuilds threads and offsets from the logs")
+
+
+def damaged(path: Path | str, exc: BaseException) -> StoreError:
+    """One line for a state database SQLite cannot read (damaged pages, not a database)."""
+    return StoreError(f"state database {path} is damaged ({exc}): {DAMAGED_HELP}")
+
+
+#: the sidecar's own files hold thread ids and Slack errors: owner only, whatever the umask
+FILE_MODE = 0o600
+
+
+def _create_private(path: Path) -> None:
+    """Create the database file 0600 (SQLite gives its -wal and -shm the same mode).
+
+    Only before SQLite opens it: closing any descriptor of a database file drops every POSIX
+    lock this process holds on it, SQLite's included.
+    """
+    if not path.exists():
+        with contextlib.suppress(FileExistsError):  # another process made it meanwhile
+            os.close(os.open(path, os.O_RDWR | os.O_CREAT | os.O_EXCL, FILE_MODE))
+
+
+def _tighten(path: Path) -> None:
+    """chmod the database and its -wal/-shm to 0600 if looser (never opens them)."""
+    for p in (path, Path(f"{path}-wal"), Path(f"{path}-shm")):
+        with contextlib.suppress(FileNotFoundError):
+            st = p.stat()
+            if st.st_mode & 0o777 != FILE_MODE and st.st_uid == os.geteuid():
+                p.chmod(FILE_MODE)
 
 
 @dataclass(frozen=True)
@@ -130,15 +168,25 @@ class Store:
     @classmethod
     def open(cls, path: Path | str) -> Store:
         path = Path(path)
+        if problem := path_problem(path):
+            raise StoreError(f"cannot open state database {path}: {problem}")
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
+            _create_private(path)
             conn = sqlite3.connect(str(path), timeout=5.0)
             db = sqlite_utils.Database(conn)
             db.enable_wal()
             db.execute("PRAGMA synchronous=FULL")
-            return cls(db)
-        except (OSError, sqlite3.Error) as exc:
-            raise StoreError(f"cannot open state database {path}: {exc}") from exc
+            store = cls(db)
+            _tighten(path)  # -wal and -shm exist now
+            return store
+        except sqlite3.DatabaseError as exc:
+            if isinstance(exc, sqlite3.OperationalError):
+                raise StoreError(f"cannot open state database {path}: {exc}") from exc
+            raise damaged(path, exc) from exc
+        except OSError as exc:
+            raise StoreError(f"cannot open state database {path}: {exc.strerror or exc}"
+                             f"{_where(exc)}") from exc
 
     @classmethod
     def scratch_copy(cls, path: Path | str | None) -> Store:
@@ -149,13 +197,27 @@ class Store:
         mem = sqlite3.connect(":memory:")
         if path is not None and Path(path).exists():
             try:
-                src = sqlite3.connect(f"file:{Path(path).resolve()}?mode=ro", uri=True)
-                with src:
-                    src.backup(mem)
-                src.close()
-            except sqlite3.Error as exc:
-                raise StoreError(f"cannot read state database {path}: {exc}") from exc
-        return cls(sqlite_utils.Database(mem))
+                _read_only_copy(Path(path), mem)
+            except sqlite3.DatabaseError as exc:
+                if isinstance(exc, sqlite3.OperationalError):
+                    raise StoreError(f"cannot read state database {path}: {exc}") from exc
+                raise damaged(path, exc) from exc
+        try:
+            return cls(sqlite_utils.Database(mem))
+        except sqlite3.DatabaseError as exc:
+            raise damaged(path or ":memory:", exc) from exc
+
+    def quick_check(self) -> str | None:
+        """SQLite's ``quick_check``: None when the database is sound, else its first finding."""
+        try:
+            rows = self.db.execute("PRAGMA quick_check(5)").fetchall()
+        except sqlite3.DatabaseError as exc:
+            return str(exc)
+        found = [line for r in rows if r[0] != "ok" for line in str(r[0]).splitlines()
+                 if not line.startswith("***")]
+        if not found:
+            return None
+        return found[0] + (f" (and {len(found) - 1} more findings)" if len(found) > 1 else "")
 
     def close(self) -> None:
         self.db.close()
@@ -215,6 +277,12 @@ class Store:
             for f in fields(Action):
                 if f.name not in have:
                     db["outbox"].add_column(f.name, _sql_type(f.type))
+            # What is wrong now (one row per scope, since when); `errors` keeps the history.
+            db["problems"].create({"scope": str, "message": str, "since": float, "at": float},
+                                  pk="scope", if_not_exists=True)
+            # Slack's channel list (name -> id), as conversations.list last gave it.
+            db["channels"].create({"name": str, "id": str, "listed_at": float}, pk="name",
+                                  if_not_exists=True)
             db.execute(
                 "CREATE INDEX IF NOT EXISTS events_unplanned ON events(planned, seq)"
             )
@@ -451,6 +519,7 @@ class Store:
 
     def mark_retry(self, action: Action, next_attempt_at: float, error: str,
                    *, state: str = PENDING) -> None:
+        error = redact(error)
         with self.transaction():
             self.db.execute(
                 "UPDATE outbox SET state = ?, next_attempt_at = ?, last_error = ? WHERE id = ?",
@@ -458,6 +527,7 @@ class Store:
             )
 
     def mark_failed(self, action: Action, error: str) -> None:
+        error = redact(error)
         with self.transaction():
             self.db.execute(
                 "UPDATE outbox SET state = ?, last_error = ?, next_attempt_at = ? WHERE id = ?",
@@ -471,10 +541,31 @@ class Store:
                 (channel, ts, key[0], key[1]),
             )
 
+    # -- channels --------------------------------------------------------------------------------
+    def channels(self) -> dict[str, str]:
+        return dict(self.db.execute("SELECT name, id FROM channels").fetchall())
+
+    def save_channels(self, names: dict[str, str]) -> None:
+        """Replace the cached channel list with Slack's current one."""
+        now = time.time()
+        with self.transaction():
+            self.db.execute("DELETE FROM channels")
+            self.db["channels"].insert_all(
+                ({"name": n, "id": cid, "listed_at": now} for n, cid in names.items()),
+                pk="name", replace=True,
+            )
+
     # -- health ---------------------------------------------------------------------------------
     def record_error(self, scope: str, message: str) -> None:
+        """Record a problem of ``scope`` (history, and current until `clear_problem`)."""
+        now, message = time.time(), redact(message)
         with self.transaction():
-            self.db["errors"].insert({"at": time.time(), "scope": scope, "message": message})
+            self.db["errors"].insert({"at": now, "scope": scope, "message": message})
+            self.db.execute(
+                "INSERT INTO problems (scope, message, since, at) VALUES (?,?,?,?)"
+                " ON CONFLICT(scope) DO UPDATE SET message = excluded.message, at = excluded.at",
+                (scope, message, now, now),
+            )
             self.db.execute(
                 "DELETE FROM errors WHERE rowid NOT IN"
                 " (SELECT rowid FROM errors ORDER BY at DESC LIMIT 100)"
@@ -499,6 +590,23 @@ class Store:
     def meta(self, key: str) -> str | None:
         row = self.db.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
         return row[0] if row else None
+    def clear_problem(self, scope: str) -> bool:
+        """The problem of ``scope`` is over. Returns whether there was one."""
+        with self.transaction():
+            return self.db.execute("DELETE FROM problems WHERE scope = ?", (scope,)).rowcount > 0
+
+    def clear_problems(self, prefix: str) -> None:
+        with self.transaction():
+            self.db.execute("DELETE FROM problems WHERE scope LIKE ? || '%'", (prefix,))
+
+    def problems(self) -> list[dict[str, Any]]:
+        """What is wrong now, oldest first: {scope, message, since, at}."""
+        return list(self.db.query("SELECT * FROM problems ORDER BY since"))
+
+    def release_waits(self) -> None:
+        """Plan every unplanned event again (at start-up: the configuration may be fixed)."""
+        with self.transaction():
+            self.db.execute("UPDATE events SET wait_until = NULL WHERE planned = 0")
 
     def last_error(self) -> dict[str, Any] | None:
         rows = list(self.db.query("SELECT * FROM errors ORDER BY at DESC LIMIT 1"))
@@ -529,6 +637,38 @@ class Store:
             "outbox_pending": by_state.get(PENDING, 0) + by_state.get(INFLIGHT, 0),
             "oldest_pending_at": oldest,
         }
+
+
+def _where(exc: OSError) -> str:
+    return f" ({exc.filename})" if exc.filename else ""
+
+
+def path_problem(path: Path | str) -> str | None:
+    """Why a state file cannot be made at ``path`` (a parent is a file), or None."""
+    for parent in Path(path).absolute().parents:
+        if parent.exists():
+            return None if parent.is_dir() else f"{parent} is a file, not a directory"
+    return None
+
+
+def _read_only_copy(path: Path, into: sqlite3.Connection) -> None:
+    """Copy the database at ``path`` into ``into`` without creating or changing anything
+    beside it. With a -wal file (the daemon running, or stopped uncleanly) it is read through
+    SQLite's read-only mode, which sees the newest commits; otherwise, or if that cannot be
+    done (a directory this user cannot write), as an immutable file."""
+    uri = f"file:{urllib.parse.quote(str(path.resolve()))}"
+    modes = ["?mode=ro", "?immutable=1"] if Path(f"{path}-wal").exists() else ["?immutable=1"]
+    for i, mode in enumerate(modes):
+        try:
+            src = sqlite3.connect(uri + mode, uri=True)
+            try:
+                src.backup(into)
+            finally:
+                src.close()
+            return
+        except sqlite3.OperationalError:
+            if i == len(modes) - 1:
+                raise
 
 
 def _replace(action: Action, **changes: Any) -> Action:

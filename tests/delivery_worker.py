@@ -1,6 +1,7 @@
 """A delivery process for the kill -9 tests: plans and delivers a store's events until the
 outbox is empty, then exits 0. Usage: delivery_worker.py STATE_DB BASE_URL CHANNEL_ID
-[IONOSPHERE_DATA_FOLDER] (given: alerts are graph uploads from that folder)."""
+[IONOSPHERE_DATA_FOLDER], where CHANNEL_ID "-" means names only (Skyline's shipped
+SLACK_OPTS: the id comes from Slack) and a folder makes alerts graph uploads from it."""
 
 from __future__ import annotations
 
@@ -20,8 +21,9 @@ from sidecar.store import Store
 
 def main(db: str, base_url: str, channel_id: str, folder: str | None = None) -> int:
     configure_logging(level="warning", stream=sys.stderr)
-    config = with_slack(make_config(Path(db).parent, base_url), default_channel_id=channel_id,
-                        graph_images=folder is not None)
+    config = with_slack(make_config(Path(db).parent, base_url), graph_images=folder is not None)
+    if channel_id != "-":
+        config = with_slack(config, default_channel_id=channel_id)
     config = config.__class__(**{**config.__dict__, "state": config.state.__class__(Path(db))})
     if folder is not None:
         config = replace(config, skyline=replace(config.skyline, graphite_url=None,

@@ -21,6 +21,9 @@ Behaviours chosen where Slack's own behaviour is undocumented or uncertain:
   member (``not_in_channel``); archived channels refuse posts and reactions (``is_archived``) but
   can still be read. ``chat.getPermalink`` and ``conversations.info`` need no membership.
 * Only ``chat.postMessage`` resolves channel names; every other method wants an ID.
+* A private channel the bot is not in does not exist for it (``channel_not_found``), and
+  ``conversations.list`` lists it only to members. ``conversations.list`` pages by channel id
+  (``types`` defaults to ``public_channel``; ``private_channel`` needs ``groups:read``).
 * Replies posted with ``reply_broadcast`` also appear in ``conversations.history`` (subtype
   ``thread_broadcast``), as in Slack; :meth:`FakeSlack.messages` lists parents only.
 * ``conversations.replies`` with a reply's ts returns the whole thread. Its pages split the list
@@ -91,6 +94,7 @@ DEFAULT_METHOD_SCOPES: Mapping[str, str] = {
     "conversations.history": "channels:history",
     "conversations.replies": "channels:history",
     "conversations.info": "channels:read",
+    "conversations.list": "channels:read",
     "files.getUploadURLExternal": "files:write",
     "files.completeUploadExternal": "files:write",
     "files.upload": "files:write",
@@ -106,6 +110,9 @@ SLACK_TIERS: Mapping[str, tuple[float, int]] = {
     "conversations.history": (50 / 60, 5),
     "conversations.replies": (50 / 60, 5),
 }
+#: needed by conversations.list for private channels, on top of its method scope
+PRIVATE_LIST_SCOPE = "groups:read"
+CONVERSATION_TYPES = frozenset({"public_channel", "private_channel", "mpim", "im"})
 
 FaultKind = Literal[
     "http_500", "http_503", "ratelimited", "slow", "drop_after_store", "drop_before", "error"
@@ -239,6 +246,7 @@ class _Channel:
     is_member: bool
     is_archived: bool
     created: int
+    is_private: bool = False
     timeline: list[_Msg] = field(default_factory=list)  # what history lists, oldest first
     by_ts: dict[str, _Msg] = field(default_factory=dict)  # parents and replies
 
@@ -474,7 +482,9 @@ class FakeSlack:
         self._method_scopes = dict(
             DEFAULT_METHOD_SCOPES if method_scopes is None else method_scopes
         )
-        self._scopes = set(self._method_scopes.values() if scopes is None else scopes)
+        self._scopes = set(
+            [*self._method_scopes.values(), PRIVATE_LIST_SCOPE] if scopes is None else scopes
+        )
         if reply_ts_policy not in {"parent", "error"}:
             raise ValueError("reply_ts_policy must be 'parent' or 'error'")
         self._reply_ts_policy = reply_ts_policy
@@ -517,6 +527,7 @@ class FakeSlack:
             "files.completeUploadExternal": self._api_files_complete_upload_external,
             "files.info": self._api_files_info,
             "files.upload": self._api_files_upload,
+            "conversations.list": self._api_conversations_list,
         }
 
         self._server: _Server | None = None
@@ -584,8 +595,17 @@ class FakeSlack:
 
     # ------------------------------------------------------------------ workspace setup
 
-    def add_channel(self, name: str, *, member: bool = True, archived: bool = False) -> str:
-        """Create a public channel; ``#name`` and ``name`` are the same. Returns its ID."""
+    def add_channel(
+        self,
+        name: str,
+        *,
+        member: bool = True,
+        archived: bool = False,
+        private: bool = False,
+        channel_id: str | None = None,
+    ) -> str:
+        """Create a channel; ``#name`` and ``name`` are the same. Returns its ID (``channel_id``
+        if given: Slack's ids have no fixed length or shape)."""
         normalized = _normalize_name(name)
         if not _CHANNEL_NAME_RE.match(normalized):
             raise ValueError(f"invalid channel name: {name!r}")
@@ -594,12 +614,15 @@ class FakeSlack:
                 raise ValueError(f"name_taken: {name!r}")
             self._channel_seq += 1
             channel = _Channel(
-                id=_channel_id(self._channel_seq),
+                id=channel_id or _channel_id(self._channel_seq),
                 name=normalized,
                 is_member=member,
                 is_archived=archived,
                 created=int(time.time()),
+                is_private=private,
             )
+            if channel.id in self._channels:
+                raise ValueError(f"channel id taken: {channel.id!r}")
             self._channels[channel.id] = channel
             self._names[normalized] = channel.id
             return channel.id
@@ -607,6 +630,13 @@ class FakeSlack:
     def channel_id(self, name: str) -> str:
         with self._lock:
             return self._names[_normalize_name(name)]
+
+    def delete_channel(self, channel: str) -> None:
+        """Delete it: its id and name stop resolving (``channel_not_found``)."""
+        with self._lock:
+            target = self._lookup(channel)
+            del self._channels[target.id]
+            del self._names[target.name]
 
     def set_member(self, channel: str, member: bool) -> None:
         with self._lock:
@@ -952,17 +982,18 @@ class FakeSlack:
 
     def _lookup(self, channel: str) -> _Channel:
         self._publish_shares()
-        found = self._resolve(channel, names=True)
+        found = self._resolve(channel, names=True, as_bot=False)
         if found is None:
             raise KeyError(channel)
         return found
 
-    def _resolve(self, channel: str, *, names: bool) -> _Channel | None:
-        if channel in self._channels:
-            return self._channels[channel]
-        if names and (cid := self._names.get(_normalize_name(channel))):
-            return self._channels[cid]
-        return None
+    def _resolve(self, channel: str, *, names: bool, as_bot: bool = True) -> _Channel | None:
+        found = self._channels.get(channel)
+        if found is None and names and (cid := self._names.get(_normalize_name(channel))):
+            found = self._channels[cid]
+        if as_bot and found is not None and found.is_private and not found.is_member:
+            return None  # a private channel is invisible to non-members
+        return found
 
     def _next_ts(self) -> str:
         # Wall-clock based like Slack's, bumped by 1 µs so ts stay unique and increasing.
@@ -1170,16 +1201,53 @@ class FakeSlack:
 
     def _api_conversations_info(self, params: JSON) -> JSON:
         channel = self._channel_for_read(params, member=False)
-        info = {
+        return {"ok": True, "channel": self._channel_info(channel)}
+
+    def _api_conversations_list(self, params: JSON) -> JSON:
+        raw = _param_str(params, "types") or "public_channel"
+        types = {t.strip() for t in raw.split(",") if t.strip()}
+        if not types or not types <= CONVERSATION_TYPES:
+            raise _ApiError("invalid_types")
+        if "private_channel" in types and PRIVATE_LIST_SCOPE not in self._scopes:
+            raise _ApiError("missing_scope", needed=PRIVATE_LIST_SCOPE)
+        exclude_archived = _param_bool(params, "exclude_archived")
+        listed = [
+            c
+            for _, c in sorted(self._channels.items())
+            if ("private_channel" if c.is_private else "public_channel") in types
+            and (c.is_member or not c.is_private)
+            and not (exclude_archived and c.is_archived)
+        ]
+        if cursor := _param_str(params, "cursor"):
+            try:
+                after = base64.b64decode(cursor, validate=True).decode().removeprefix("id:")
+            except (binascii.Error, UnicodeDecodeError) as exc:
+                raise _ApiError("invalid_cursor") from exc
+            listed = [c for c in listed if c.id >= after]
+        limit = _param_limit(params)
+        page, rest = listed[:limit], listed[limit:]
+        return {
+            "ok": True,
+            "channels": [self._channel_info(c) for c in page],
+            "response_metadata": {
+                "next_cursor": base64.b64encode(f"id:{rest[0].id}".encode()).decode()
+                if rest
+                else ""
+            },
+        }
+
+    @staticmethod
+    def _channel_info(channel: _Channel) -> JSON:
+        return {
             "id": channel.id,
             "name": channel.name,
-            "is_channel": True,
-            "is_private": False,
+            "is_channel": not channel.is_private,
+            "is_group": channel.is_private,
+            "is_private": channel.is_private,
             "created": channel.created,
             "is_member": channel.is_member,
             "is_archived": channel.is_archived,
         }
-        return {"ok": True, "channel": info}
 
     def _api_files_upload(self, params: JSON) -> JSON:
         raise _ApiError("method_deprecated")

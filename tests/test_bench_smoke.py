@@ -114,8 +114,16 @@ def test_bench_storm(monkeypatch: pytest.MonkeyPatch) -> None:
         assert figures[f"{variant}_daemon_exit"] == 0
     # Slack grants no burst in the strict variant: each channel's burst of 2 met one 429.
     assert figures["strict_http_429"] >= 2
+
+
 def test_bench_metrics(monkeypatch: pytest.MonkeyPatch) -> None:
     figures = bench("bench_metrics", monkeypatch, BENCH_ACTIONS="200").run()
     has(figures, "actions interval_ms counts_ms ratio_to_counts")
     assert figures["actions"] == 200
     assert figures["interval_ms"] > 0 and figures["counts_ms"] > 0
+
+
+def test_startup_bench_figures(monkeypatch: pytest.MonkeyPatch) -> None:
+    figures = bench("bench_startup", monkeypatch, BENCH_STARTUP_RUNS="2").run()
+    has(figures, "python_pass_ms help_ms parse_ms help_ratio parse_ratio import_click_ratio")
+    assert figures["help_ratio"] > 0 and figures["parse_ratio"] > 0

@@ -31,7 +31,7 @@ from sidecar.daemon import plan_pending
 from sidecar.deliver import Deliverer
 from sidecar.ratelimit import Limiter
 from sidecar.slack import WebGateway
-from sidecar.store import FAILED, Store
+from sidecar.store import FAILED, PENDING, Store
 
 
 @pytest.fixture
@@ -216,7 +216,9 @@ def test_outage_with_5xx_is_retried_until_slack_is_back(setup):
         d.run_once()
         time.sleep(0.06)
     assert fake.messages("#skyline") == []
-    assert store.actions()[0].attempts >= 2
+    # Names only: the channel's id cannot be listed either; each round tries again.
+    assert len(fake.calls_to("conversations.list")) >= 2
+    assert "conversations.list" in (store.actions()[0].last_error or "")
     fake.up()
     drain(store, config, d)
     assert len(fake.messages("#skyline")) == 1
@@ -246,10 +248,19 @@ def test_refused_actions_are_failed_with_the_reason(setup):
                                           ("n", ("#nowhere",))))
     store.ingest([alert(namespace="a"), alert(ts=TS + 1, namespace="o"),
                   alert(ts=TS + 2, namespace="n")], None)
-    drain(store, config, deliverer_for(store, config))
+    d = deliverer_for(store, config)
+    for _ in range(3):
+        plan_pending(store, config)
+        d.run_once()
     failed = {a.channel: a.last_error for a in store.actions(FAILED)}
-    assert failed == {"#archived": "is_archived", "#outside": "not_in_channel",
-                      "#nowhere": "channel_not_found"}
+    assert failed == {"#outside": "not_in_channel"}
+    # Not in Slack's channel list (archived, or no such channel): kept, retried, reported; it
+    # goes out once the channel is there (created, unarchived, the bot invited).
+    waiting = {a.channel: a.last_error or "" for a in store.actions(PENDING)}
+    assert set(waiting) == {"#archived", "#nowhere"}
+    assert all("not found in Slack" in e for e in waiting.values())
+    assert "#nowhere" in store.last_error()["message"]
+    assert len(fake.calls_to("conversations.list")) == 1  # at most one listing a minute
 
 
 def test_thread_gone_posts_top_level_and_reanchors(setup):
@@ -366,3 +377,57 @@ def test_ionospheres_own_request_for_the_page_is_not_a_view(setup):
     parent = fake.messages("#skyline")[0]
     assert [m.text for m in fake.replies("#skyline", parent.ts)] == [
         "The training data page has been reviewed"]
+
+
+def test_names_only_resolve_through_conversations_list_and_reactions_land(tmp_path):
+    """Skyline's shipped SLACK_OPTS: channel names, no ids. Ids come from Slack's own list (a
+    private channel, an id of no familiar shape), are cached in the state database, and
+    replies, reactions and the exactly-once check all use them."""
+    with FakeSlack(post_rate=None) as fake:
+        fake.add_channel("#skyline")
+        private = fake.add_channel("ops-private", private=True, channel_id="G7")
+        for i in range(3):  # more than one page
+            fake.add_channel(f"other{i}")
+        config = with_slack(make_config(tmp_path, fake.base_url),
+                            channels=(("stats", ("#ops-private", "skyline")),))
+        store = Store.open(config.state.path)
+        store.ingest([alert(), lifecycle(TrainingDataViewed, metric=METRIC,
+                                         anomaly_timestamp=TS, user="admin")], None)
+        fake.inject("chat.postMessage", "drop_after_store")  # the first post is ambiguous
+        drain(store, config, deliverer_for(store, config))
+        [parent] = fake.messages(private)
+        assert len(fake.messages("#skyline")) == 1
+        assert len(fake.replies(private, parent.ts)) == 1
+        assert fake.reactions(private, parent.ts) == {"eyes": 1}
+        history = fake.calls_to("conversations.history")
+        assert history and {c.params["channel"] for c in history} <= {private,
+                                                                      fake.channel_id("skyline")}
+        assert store.channels()["ops-private"] == "G7"
+        assert len(fake.calls_to("conversations.list")) == 1
+        # A restart resolves from the cache: no new listing.
+        store.ingest([alert(ts=TS + 60)], None)
+        drain(store, config, deliverer_for(store, config))
+        assert len(fake.messages(private)) == 2
+        assert len(fake.calls_to("conversations.list")) == 1
+        store.close()
+
+
+def test_channel_not_found_lists_the_channels_again(tmp_path):
+    """A cached id gone stale (the channel deleted and made again under its name): Slack says
+    channel_not_found, the list is read again and the post goes to the new channel."""
+    with FakeSlack(post_rate=None) as fake:
+        old = fake.add_channel("#skyline")
+        config = make_config(tmp_path, fake.base_url)
+        store = Store.open(config.state.path)
+        store.ingest([alert()], None)
+        d = deliverer_for(store, config)
+        drain(store, config, d)
+        fake.delete_channel(old)
+        new = fake.add_channel("#skyline")
+        store.ingest([alert(ts=TS + 60)], None)
+        d.channels._min_refresh = 0.0  # no minute's wait between listings in a test
+        drain(store, config, d)
+        assert len(fake.messages(new)) == 1
+        assert store.channels()["skyline"] == new
+        assert len(fake.calls_to("conversations.list")) == 2
+        store.close()

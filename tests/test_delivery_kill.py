@@ -35,8 +35,10 @@ def events():
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("seed", [1, 2, 3])
-def test_kill_9_during_delivery_never_duplicates_or_loses(tmp_path, seed):
+@pytest.mark.parametrize(("seed", "names_only"), [(1, False), (2, True), (3, True)])
+def test_kill_9_during_delivery_never_duplicates_or_loses(tmp_path, seed, names_only):
+    """With ids configured, and with names only (Skyline's SLACK_OPTS as shipped): then the id
+    comes from conversations.list, and the exactly-once check and reactions still work."""
     rng = random.Random(seed)
     db = tmp_path / "state.sqlite"
     store = Store.open(db)
@@ -46,7 +48,10 @@ def test_kill_9_during_delivery_never_duplicates_or_loses(tmp_path, seed):
         cid = fake.add_channel("#skyline")
         # Slow answers widen the window between Slack storing a post and us recording it.
         fake.inject("chat.postMessage", "slow", times=6, seconds=0.3, phase="after")
-        args = [sys.executable, str(WORKER), str(db), fake.base_url, cid]
+        # Dropped connections after Slack stored the post or the reaction.
+        fake.inject("chat.postMessage", "drop_after_store", times=2)
+        fake.inject("reactions.add", "drop_after_store", times=2)
+        args = [sys.executable, str(WORKER), str(db), fake.base_url, "-" if names_only else cid]
         env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[1])}
         kills = 0
         deadline = time.monotonic() + 90
@@ -69,6 +74,8 @@ def test_kill_9_during_delivery_never_duplicates_or_loses(tmp_path, seed):
             assert len(replies) == 2, [r.text for r in replies]
             assert fake.reactions("#skyline", p.ts) == {"eyes": 1, "thumbsup": 1}
         assert kills >= 1
+        assert (len(fake.calls_to("conversations.list")) > 0) == names_only
+        assert fake.pending_faults("chat.postMessage") == fake.pending_faults("reactions.add") == 0
 
 
 @pytest.mark.slow

@@ -290,6 +290,44 @@ def test_conversations_info_and_permalink(
     assert err.response["error"] == "message_not_found"
 
 
+def test_conversations_list_pages_types_and_archived() -> None:
+    """As Slack: public channels by default; private ones with ``types`` and only to members;
+    ``exclude_archived``; a cursor per page until ``next_cursor`` is empty."""
+    with FakeSlack() as fake:
+        client = client_for(fake)
+        pub = {fake.add_channel(f"pub{i}") for i in range(5)}
+        priv = fake.add_channel("secret", private=True, channel_id="G12")
+        fake.add_channel("hidden", private=True, member=False)
+        old = fake.add_channel("old", archived=True)
+
+        def listing(**kw: Any) -> list[str]:
+            ids, cursor, pages = [], "", 0
+            while True:
+                resp = client.conversations_list(limit=2, cursor=cursor or None, **kw)
+                ids += [c["id"] for c in resp["channels"]]
+                pages += 1
+                cursor = resp["response_metadata"]["next_cursor"]
+                if not cursor:
+                    assert pages > 1
+                    return ids
+
+        assert sorted(listing()) == sorted(pub | {old})
+        both = listing(types="public_channel,private_channel", exclude_archived=True)
+        assert sorted(both) == sorted(pub | {priv})
+        assert len(both) == len(set(both))
+        err = api_error(lambda: client.conversations_list(types="rooms"))
+        assert err.response["error"] == "invalid_types"
+        # The invisible private channel does not exist for the bot.
+        err = api_error(lambda: client.chat_postMessage(channel="#hidden", text="x"))
+        assert err.response["error"] == "channel_not_found"
+        assert client.chat_postMessage(channel=priv, text="x")["channel"] == "G12"
+    with FakeSlack(scopes=["channels:read"]) as fake:
+        err = api_error(
+            lambda: client_for(fake).conversations_list(types="public_channel,private_channel")
+        )
+        assert err.response["error"] == "missing_scope"
+
+
 def test_history_needs_membership(fake_slack: FakeSlack, slack_client: WebClient) -> None:
     outside = fake_slack.add_channel("elsewhere", member=False)
     err = api_error(lambda: slack_client.conversations_history(channel=outside))

@@ -118,7 +118,8 @@ def test_check_covers_boundary_slack_opts_channels(tmp_path, fake_slack):
         "[state]\n", f'[slack.boundary_channels]\n"stats" = "{edge}"\n[state]\n'))
     out = cli("check", "--config", str(cfg_file), env={"SLACK_BOT_TOKEN": fake_slack.token})
     assert out.returncode == 1
-    assert f"{edge} ({edge}): the bot is not in the channel" in out.stdout
+    assert (f"{edge} ({edge}, from BOUNDARY_SLACK_OPTS['channels']['stats']): the bot is not in"
+            " the channel") in out.stdout
 
 
 def test_broken_config_is_one_clear_error(tmp_path):

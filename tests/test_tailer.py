@@ -462,8 +462,18 @@ def test_file_replaced_by_a_directory(tmp_path: Path, clock: Clock) -> None:
     assert tailer.errors() == []  # reported once while it lasts
 
 
+def _reachable_by_anyone() -> str:
+    """A temp directory every user can traverse: as root the test reads as ``nobody``, who may
+    not reach $TMPDIR (e.g. inside a 0700 home)."""
+    for base in (tempfile.gettempdir(), "/tmp", "/var/tmp", "/dev/shm"):
+        path = Path(base).resolve()
+        if path.is_dir() and all(p.stat().st_mode & 0o001 for p in (path, *path.parents)):
+            return str(path)
+    pytest.skip("no temp directory that every user can traverse")
+
+
 def test_unreadable_file_is_reported_and_read_once_readable(clock: Clock) -> None:
-    log_dir = Path(tempfile.mkdtemp(prefix="sidecar-perm-"))
+    log_dir = Path(tempfile.mkdtemp(prefix="sidecar-perm-", dir=_reachable_by_anyone()))
     try:
         log_dir.chmod(0o755)
         log = log_dir / "analyzer.log"

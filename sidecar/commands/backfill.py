@@ -20,10 +20,11 @@ from sidecar.commands.common import (
     make_deliverer,
     open_store,
     setup_logging,
+    state_errors,
 )
 from sidecar.daemon import plan_pending
 from sidecar.deliver import Deliverer
-from sidecar.lock import Locked, exclusive
+from sidecar.lock import exclusive
 from sidecar.store import Store
 
 
@@ -120,11 +121,8 @@ def backfill(config_path: Path | None, since: date | None, until: date | None, p
         click.echo("backfill: no Skyline log files to read", err=True)
         return
     lock = nullcontext() if dry_run else exclusive(config.state.path)
-    try:
-        with lock:
-            _backfill(config, paths, post=post, dry_run=dry_run, fmt=fmt)
-    except Locked as exc:
-        raise click.ClickException(str(exc)) from None
+    with state_errors(config), lock:
+        _backfill(config, paths, post=post, dry_run=dry_run, fmt=fmt)
 
 
 def _backfill(config: Any, paths: list[Path], *, post: bool, dry_run: bool, fmt: str) -> None:

@@ -8,11 +8,12 @@ from pathlib import Path
 import click
 
 from sidecar.carbon import probe
+from sidecar.channels import normalise
 from sidecar.commands.common import config_option, load
-from sidecar.config import Config
+from sidecar.config import Config, token_file_exposed
 from sidecar.skyline_settings import read_settings
-from sidecar.slack import CHANNEL_ID, SlackFailure, WebGateway
-from sidecar.store import Store, StoreError
+from sidecar.slack import SlackFailure, WebGateway
+from sidecar.store import Store, StoreError, damaged
 
 
 class Checks:
@@ -66,10 +67,52 @@ def check_skyline_slack_off(config: Config, c: Checks) -> None:
 
 def check_state(config: Config, c: Checks) -> None:
     try:
-        Store.open(config.state.path).close()
-        c.ok(f"state database {config.state.path}")
+        store = Store.open(config.state.path)
     except StoreError as exc:
         c.fail(str(exc))
+        return
+    problem = store.quick_check()
+    store.close()
+    if problem is None:
+        c.ok(f"state database {config.state.path}")
+    else:
+        c.fail(str(damaged(config.state.path, problem)))
+
+
+def check_token_file(config: Config, c: Checks) -> None:
+    if warning := token_file_exposed(config.slack.token_file):
+        c.warn(warning)
+
+
+def channel_sources(config: Config) -> dict[str, str]:
+    """Each configured channel and the SLACK_OPTS key it comes from (the first one)."""
+    slack = config.slack
+    found = {slack.default_channel: "SLACK_OPTS['default_channel']"} if slack.default_channel \
+        else {}
+    for namespace, channels in slack.channels:
+        for channel in channels:
+            found.setdefault(channel, f"SLACK_OPTS['channels'][{namespace!r}]")
+    for pattern, channels in slack.boundary_channels:
+        for channel in channels:
+            found.setdefault(channel, f"BOUNDARY_SLACK_OPTS['channels'][{pattern!r}]")
+    return found
+
+
+def check_routes(config: Config, c: Checks) -> None:
+    """Every ALERTS namespace that alerts to Slack must route to a channel: Skyline would post
+    it, so an alert that goes nowhere is lost."""
+    slack = config.slack
+    if not slack.default_channel and not slack.channels and not config.skyline.alerts:
+        c.fail("no channel configured: set SLACK_OPTS['default_channel'] (or [slack]"
+               " default_channel)")
+        return
+    missing = [(ns, alerter) for ns, alerter in config.skyline.alerts
+               if alerter in slack.alerters and not slack.channels_for(ns)]
+    for namespace, alerter in missing:
+        c.fail(f"ALERTS namespace {namespace!r} ({alerter}) routes to no channel: set"
+               f" SLACK_OPTS['channels'][{namespace!r}] or SLACK_OPTS['default_channel']")
+    if not missing:
+        c.ok("every Slack alert routes to a channel")
 
 
 def check_slack(config: Config, c: Checks) -> None:
@@ -85,26 +128,32 @@ def check_slack(config: Config, c: Checks) -> None:
         return
     c.ok(f"Slack token works (team {auth.get('team')}, bot user {auth.get('user_id')})")
     check_file_scopes(config, gw, c)
-    names = [config.slack.default_channel] if config.slack.default_channel else []
-    names += [ch for _, chans in config.slack.channels for ch in chans]
-    names += [ch for _, chans in config.slack.boundary_channels for ch in chans]
-    if not names:
-        c.fail("no channel configured: set SLACK_OPTS default_channel (or [slack] default_channel)")
-    for name in dict.fromkeys(names):
+    listing: dict[str, str] | None = None
+    for name, source in channel_sources(config).items():
         channel_id = config.slack.channel_id_for(name)
-        if channel_id is None or not CHANNEL_ID.match(channel_id):
-            c.warn(f"{name}: no channel id known, cannot check it (set channel_ids /"
-                   " default_channel_id; reactions need ids)")
+        if channel_id is None:
+            if listing is None:
+                try:
+                    listing = gw.list_channels()
+                except SlackFailure as exc:
+                    c.fail(f"cannot resolve channel names: {exc}")
+                    return
+            channel_id = listing.get(normalise(name)) or (
+                name if name in listing.values() else None)
+        if channel_id is None:
+            c.fail(f"{name} (from {source}): no such channel for the bot (misspelt, archived,"
+                   " or private without the bot in it)")
             continue
         try:
             info = gw.channel_info(channel_id)
         except SlackFailure as exc:
-            c.fail(f"{name} ({channel_id}): {exc}")
+            c.fail(f"{name} ({channel_id}, from {source}): {exc}")
             continue
         if info.get("is_archived"):
-            c.fail(f"{name} ({channel_id}) is archived")
+            c.fail(f"{name} ({channel_id}, from {source}) is archived")
         elif not info.get("is_member"):
-            c.fail(f"{name} ({channel_id}): the bot is not in the channel (/invite it)")
+            c.fail(f"{name} ({channel_id}, from {source}): the bot is not in the channel"
+                   " (/invite it)")
         else:
             c.ok(f"{name} ({channel_id}): bot is a member")
 
@@ -181,6 +230,8 @@ def check(config_path: Path | None, offline: bool) -> None:
     check_skyline_slack_off(config, c)
     check_state(config, c)
     check_graphs(config, c)
+    check_token_file(config, c)
+    check_routes(config, c)
     if not offline:
         check_slack(config, c)
         check_carbon(config, c)

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import sqlite3
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, TextIO
 
@@ -12,11 +14,12 @@ import click
 from sidecar import graph
 from sidecar.config import Config, ConfigError, load_config
 from sidecar.deliver import Deliverer
-from sidecar.dryrun import PrintingGateway, fake_channel_id
+from sidecar.dryrun import PrintingGateway
+from sidecar.lock import Locked
 from sidecar.logs import configure_logging
 from sidecar.ratelimit import Limiter
 from sidecar.slack import WebGateway
-from sidecar.store import Store, StoreError
+from sidecar.store import Store, StoreError, damaged
 
 config_option = click.option(
     "--config", "config_path", type=click.Path(path_type=Path, dir_okay=False),
@@ -34,6 +37,19 @@ def load(config_path: Path | None) -> Config:
         return load_config(config_path)
     except ConfigError as exc:
         raise click.ClickException(str(exc)) from None
+
+
+@contextmanager
+def state_errors(config: Config) -> Iterator[None]:
+    """A state database that cannot be used, found at any point of a command: one line."""
+    try:
+        yield
+    except (StoreError, Locked) as exc:
+        raise click.ClickException(str(exc)) from None
+    except sqlite3.DatabaseError as exc:
+        if isinstance(exc, sqlite3.OperationalError):
+            raise click.ClickException(f"state database {config.state.path}: {exc}") from None
+        raise click.ClickException(str(damaged(config.state.path, exc))) from None
 
 
 def open_store(config: Config, *, dry_run: bool) -> Store:
@@ -58,10 +74,9 @@ def make_deliverer(config: Config, store: Store, *, dry_run: bool, fmt: str = "t
     limiter = Limiter()
     if dry_run:
         limiter = Limiter.unpaced()  # printing needs no pacing
-        channel_ids = lambda name: slack.channel_id_for(name) or fake_channel_id(name)  # noqa: E731
-        names = [slack.default_channel or "", *(c for _, cs in slack.channels for c in cs)]
-        gateway: Any = PrintingGateway(store, out or sys.stdout, fmt=fmt, channel_names={
-            channel_ids(name) or name: name for name in names if name})
+        printer = PrintingGateway(store, out or sys.stdout, fmt=fmt)
+        gateway: Any = printer
+        channel_ids = lambda name: printer.channel_id(name, slack.channel_id_for(name))  # noqa: E731
     else:
         if config.token is None:
             raise click.ClickException(

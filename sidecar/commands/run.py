@@ -8,6 +8,7 @@ from contextlib import nullcontext
 from pathlib import Path
 
 import click
+import structlog
 
 from sidecar.carbon import CarbonClient
 from sidecar.commands.common import (
@@ -17,13 +18,14 @@ from sidecar.commands.common import (
     make_deliverer,
     open_store,
     setup_logging,
+    state_errors,
 )
-from sidecar.config import Config
+from sidecar.config import Config, token_file_exposed
 from sidecar.daemon import Daemon
 from sidecar.deliver import Deliverer
 from sidecar.dryrun import MetricsPrinter
 from sidecar.ingest import Ingestor
-from sidecar.lock import Locked, exclusive
+from sidecar.lock import exclusive
 from sidecar.notify import Notifier
 from sidecar.reporter import MetricsReporter, Sink
 from sidecar.store import Store
@@ -58,17 +60,16 @@ def run(config_path: Path | None, dry_run: bool, fmt: str, from_start: bool,
     config = load(config_path)
     setup_logging(dry_run=dry_run)
     lock = nullcontext() if dry_run else exclusive(config.state.path)
-    try:
-        with lock:
-            code = _run(config, dry_run=dry_run, fmt=fmt, from_start=from_start,
-                        exit_after=exit_after)
-    except Locked as exc:
-        raise click.ClickException(str(exc)) from None
+    with state_errors(config), lock:
+        code = _run(config, dry_run=dry_run, fmt=fmt, from_start=from_start,
+                    exit_after=exit_after)
     raise SystemExit(code)
 
 
 def _run(config: Config, *, dry_run: bool, fmt: str, from_start: bool,
          exit_after: float | None) -> int:
+    if warning := token_file_exposed(config.slack.token_file):
+        structlog.get_logger("sidecar.run").warning(warning)
     store = open_store(config, dry_run=dry_run)
     deliverer = make_deliverer(config, store, dry_run=dry_run, fmt=fmt)
     tailer = Tailer(config.skyline.log_dir, config.skyline.apps, store.files(),

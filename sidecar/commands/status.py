@@ -3,27 +3,52 @@
 from __future__ import annotations
 
 import json
+import os
 import time
 from pathlib import Path
 from typing import Any
 
 import click
 
-from sidecar.commands.common import config_option, format_option, load, open_store
+from sidecar.commands.common import (
+    config_option,
+    format_option,
+    load,
+    open_store,
+    state_errors,
+)
+from sidecar.config import Config
 from sidecar.health import file_lag
 from sidecar.reporter import saved_status, status_text
 from sidecar.store import Store
 
 
-def collect(store: Store) -> dict[str, Any]:
+def log_problems(config: Config) -> list[str]:
+    """The live logs the sidecar should follow but cannot (as the user running `status`)."""
+    out = []
+    for app in config.skyline.apps:
+        live = Path(config.skyline.log_dir) / f"{app}.log"
+        if not live.exists():
+            out.append(f"{live}: missing")
+        elif not os.access(live, os.R_OK):
+            out.append(f"{live}: not readable by this user")
+    return out
+
+
+def collect(store: Store, config: Config) -> dict[str, Any]:
     now = time.time()
     counts = store.counts()
     oldest = counts.pop("oldest_pending_at")
+    problems = store.problems()
     return {
         "files": [file_lag(s, now) for s in sorted(store.files(), key=lambda s: s.path)],
         **counts,
         "oldest_pending_age_seconds": round(now - oldest, 1) if oldest else None,
-        "last_error": store.last_error(),
+        # What is wrong now; each drops out once it is over.
+        "problems": problems,
+        "retrying": bool(problems) and counts["outbox_pending"] > 0,
+        "log_problems": log_problems(config),
+        "last_error": problems[-1] if problems else None,
         "pacing": store.pacing(),
         "metrics": saved_status(store),
     }
@@ -44,16 +69,21 @@ def status(config_path: Path | None, fmt: str) -> None:
     config = load(config_path)
     if not Path(config.state.path).exists():
         raise click.ClickException(f"no state database at {config.state.path} (has run started?)")
-    store = open_store(config, dry_run=True)  # a read-only copy: status never writes
-    data = collect(store)
-    store.close()
+    with state_errors(config):
+        store = open_store(config, dry_run=True)  # a read-only copy: status never writes
+        data = collect(store, config)
+        store.close()
     if fmt == "json":
         click.echo(json.dumps(data, sort_keys=True, default=str))
         return
     for f in data["files"]:
         lag = "?" if f["lag_bytes"] is None else f"{f['lag_bytes']} B, {f['lag_seconds']} s"
         click.echo(f"{f['path']}: offset {f['offset']}, lag {lag}"
-                   + (" (drained)" if f["finished"] else ""))
+                   + (" (drained)" if f["finished"] else "")
+                   + (" (read failed part way: run backfill again)" if f.get("incomplete")
+                      else ""))
+    for problem in data["log_problems"]:
+        click.echo(f"log file {problem}")
     click.echo(f"events: {data['events']} ({data['events_waiting']} waiting for a thread)")
     click.echo(f"threads: {data['threads']}")
     click.echo(f"outbox: {data['outbox_pending']} pending"
@@ -61,8 +91,13 @@ def status(config_path: Path | None, fmt: str) -> None:
                   else "")
                + "".join(f", {n} {s}" for s, n in sorted(data["outbox"].items())
                          if s not in ("pending", "inflight")))
-    err = data["last_error"]
-    click.echo("last error: " + (f"{err['scope']}: {err['message']}" if err else "none"))
+    for p in data["problems"]:
+        since = time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(p["since"]))
+        click.echo(f"error: {p['scope']}: {p['message']} (since {since})")
+    if data["retrying"]:
+        click.echo("delivery: retrying")
+    if not data["problems"]:
+        click.echo("last error: none")
     for line in pacing_lines(data["pacing"], now=time.time()):
         click.echo(line)
     click.echo(status_text(data["metrics"], time.time()))

@@ -15,7 +15,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT / "tests"))
 
-BENCHES = ["parse", "backfill", "daemon", "delivery", "storm", "images", "metrics"]
+BENCHES = ["parse", "backfill", "daemon", "delivery", "storm", "images", "metrics", "startup"]
 
 
 def main(argv: list[str]) -> int:
