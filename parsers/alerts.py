@@ -52,6 +52,7 @@ from parsers.common import (
 from parsers.events import AnomalyAlert, Event, SlackThread
 from parsers.framing import Record
 from parsers.pyrepr import ReprError, literal, literal_or_none
+from parsers.reprscan import alert_head, metric_items
 
 PID_MEMO_CAP = 64
 MAX_PENDING_PER_PID = 16
@@ -181,6 +182,9 @@ def split_alert_line(body: str) -> tuple[str, str, str | None, str | None] | Non
 
 def parse_alert(text: str) -> tuple[str | None, str] | None:
     """(namespace, alerter) of ``('stats', 'slack', 3600, 168)`` / ``['stats', 'slack', ...]``."""
+    head = alert_head(text)  # the shapes Skyline writes, at C speed; else the full parse
+    if head is not None:
+        return head
     try:
         alert = literal(text)
     except ReprError:
@@ -193,23 +197,28 @@ def parse_alert(text: str) -> tuple[str | None, str] | None:
 
 def parse_metric_item(text: str) -> MetricItem | None:
     """The metric list of an alert line, whichever version's shape (see the catalogue §9)."""
-    try:
-        items = literal(text)
-    except ReprError:
-        return _metric_head(text)
-    if not isinstance(items, list | tuple) or len(items) < 3 or not isinstance(items[1], str):
+    scanned = metric_items(text)  # the shapes Skyline writes, at C speed; else the full parse
+    if scanned is not None:
+        first, metric, timestamp, full_duration, lists = scanned
+    else:
+        try:
+            items = literal(text)
+        except ReprError:
+            return _metric_head(text)
+        if not isinstance(items, list | tuple) or len(items) < 3 or not isinstance(items[1], str):
+            return None
+        first, metric, timestamp = items[0], items[1], items[2]
+        rest = list(items[3:])
+        full_duration = None
+        if rest and isinstance(rest[0], int) and not isinstance(rest[0], bool):
+            full_duration = rest.pop(0)  # Mirage: the second order resolution in seconds
+        lists = [tuple(x) for x in rest if isinstance(x, list | tuple) and all(
+            isinstance(a, str) for a in x)]
+    ts = as_int(timestamp)
+    if ts is None or not metric:
         return None
-    ts = as_int(items[2])
-    if ts is None or not items[1]:
-        return None
-    rest = list(items[3:])
-    full_duration = None
-    if rest and isinstance(rest[0], int) and not isinstance(rest[0], bool):
-        full_duration = rest.pop(0)  # Mirage: the second order resolution in seconds
-    lists = [tuple(x) for x in rest if isinstance(x, list | tuple) and all(
-        isinstance(a, str) for a in x)]
     return MetricItem(
-        metric=items[1], timestamp=ts, value=as_float(items[0]), full_duration=full_duration,
+        metric=metric, timestamp=ts, value=as_float(first), full_duration=full_duration,
         triggered=lists[0] if lists else (), run=lists[1] if len(lists) > 1 else (),
     )
 
