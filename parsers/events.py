@@ -13,7 +13,11 @@ import hashlib
 import json
 from dataclasses import dataclass, field
 from datetime import datetime
+from functools import cached_property
 from typing import Any, ClassVar
+
+#: json.dumps(identity, separators=(",", ":"), default=str), without making an encoder per call
+_IDENTITY_JSON = json.JSONEncoder(separators=(",", ":"), default=str)
 
 
 @dataclass(frozen=True, slots=True)
@@ -40,9 +44,9 @@ class Event:
         """What makes this event unique; by default the log line itself."""
         return (self.kind, self.app, self.logged_at.isoformat(sep=" "), self.pid, self.message)
 
-    @property
+    @cached_property  # computed once: dedup, storage and output all ask for it
     def event_id(self) -> str:
-        raw = json.dumps(self.identity(), separators=(",", ":"), default=str)
+        raw = _IDENTITY_JSON.encode(self.identity())
         return hashlib.sha256(raw.encode("utf-8")).hexdigest()[:32]
 
     def to_dict(self) -> dict[str, Any]:

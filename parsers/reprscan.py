@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import math
 import re
+from functools import lru_cache
 from typing import Any
 
 from parsers.pyrepr import MAX_REPR
@@ -40,15 +41,19 @@ _ITEM = f"(?:{_SCALAR}|{_LIST}|{_DICT})"
 _ALERT = re.compile(
     rf"\[({_STR}), ({_STR})(?:, {_ITEM})*\]|\(({_STR}), ({_STR})(?:, {_ITEM})*\)"
 )
-#: [value, 'metric', timestamp, (full_duration,) [triggered], [run], (custom_algorithm_only)]
-_METRIC = re.compile(rf"\[({_SCALAR}), ({_STR}), ({_SCALAR})((?:, {_ITEM})*)\]")
-_REST_ITEM = re.compile(f", ({_ITEM})")
-_STR_LIST_TEXT = rf"\[(?:(?:{_STR})(?:, (?:{_STR}))*)?\]"
-_STR_LIST = re.compile(_STR_LIST_TEXT)
-#: the items after the third as v3-v5 write them (mirage.py:2631, analyzer.py:7859)
-_REST = re.compile(
-    rf"(?:, ({_INT}))?(?:, ({_STR_LIST_TEXT})(?:, ({_STR_LIST_TEXT}))?)?(?:, {_SCALAR})?"
+_STR_LIST = rf"\[(?:(?:{_STR})(?:, (?:{_STR}))*)?\]"
+#: [value, 'metric', timestamp, (full_duration,) [triggered], [run], (custom_algorithm_only)]:
+#: the items after the third as v3-v5 write them (mirage.py:2631, analyzer.py:7859) are
+#: captured at once (groups 4-6); any other items (group 7) are read one by one.
+_METRIC = re.compile(
+    rf"\[({_SCALAR}), ({_STR}), ({_SCALAR})"
+    rf"(?:(?:, ({_INT}))?(?:, ({_STR_LIST})(?:, ({_STR_LIST}))?)?(?:, {_SCALAR})?"
+    rf"|((?:, {_ITEM})*))\]"
 )
+_REST_ITEM = re.compile(f", ({_ITEM})")
+_IS_STR_LIST = re.compile(_STR_LIST)
+#: reprs longer than this are not remembered (the caches stay small whatever the lines)
+CACHED_LEN = 4096
 _STR_ITEM = re.compile(r"""'([^']*)'|"([^"]*)\"""")
 _INT_TOKEN = re.compile(_INT)
 _CONSTANTS: dict[str, Any] = {
@@ -73,6 +78,11 @@ def scalar(token: str) -> Any:
 
 def alert_head(text: str) -> tuple[str, str] | None:
     """(alert[0], alert[1]) of an alert repr whose first two items are strings, or None."""
+    # A storm logs the same few alert tuples (one per ALERTS entry) again and again.
+    return _alert_head(text) if len(text) <= CACHED_LEN else _scan_alert(text)
+
+
+def _scan_alert(text: str) -> tuple[str, str] | None:
     if len(text) > MAX_REPR:
         return None
     m = _ALERT.fullmatch(text)
@@ -83,20 +93,31 @@ def alert_head(text: str) -> tuple[str, str] | None:
     return m.group(3)[1:-1], m.group(4)[1:-1]
 
 
-def metric_items(text: str) -> tuple[Any, str, Any, int | None, list[tuple[str, ...]]] | None:
+_alert_head = lru_cache(maxsize=64)(_scan_alert)
+
+
+MetricItems = tuple[Any, str, Any, "int | None", tuple[tuple[str, ...], ...]]
+
+
+def metric_items(text: str) -> MetricItems | None:
     """A metric list as ``parse_metric_item`` reads it, or None: (items[0], items[1],
     items[2], full_duration: items[3] when it is an int, the lists of strings among the
     items after those)."""
+    # Skyline logs each alert's metric list on two or three lines (trigger_alert, alert_slack)
+    return _metric_items(text) if len(text) <= CACHED_LEN else _scan_metric(text)
+
+
+def _scan_metric(text: str) -> MetricItems | None:
     if len(text) > MAX_REPR:
         return None
     m = _METRIC.fullmatch(text)
     if m is None:
         return None
     first, metric, timestamp = scalar(m.group(1)), m.group(2)[1:-1], scalar(m.group(3))
-    rest = m.group(4)
-    fast = _REST.fullmatch(rest)  # (full_duration,) (triggered, (run,)) (custom_algorithm_only)
-    if fast is not None:
-        duration, lists = fast.group(1), [str_list(x) for x in fast.group(2, 3) if x]
+    rest = m.group(7)
+    if rest is None:  # the shape of v3-v5
+        duration, triggered, run = m.group(4, 5, 6)
+        lists = tuple(str_list(x) for x in (triggered, run) if x is not None)
         return first, metric, timestamp, int(duration) if duration else None, lists
     full_duration = None
     lists = []
@@ -104,15 +125,26 @@ def metric_items(text: str) -> tuple[Any, str, Any, int | None, list[tuple[str, 
         token = item.group(1)
         if n == 0 and _INT_TOKEN.fullmatch(token):
             full_duration = int(token)
-        elif token[0] == "[" and _STR_LIST.fullmatch(token):
+        elif token[0] == "[" and _IS_STR_LIST.fullmatch(token):
             lists.append(str_list(token))
-    return first, metric, timestamp, full_duration, lists
+    return first, metric, timestamp, full_duration, tuple(lists)
+
+
+_metric_items = lru_cache(maxsize=16)(_scan_metric)
 
 
 def str_list(token: str) -> tuple[str, ...]:
     """The strings of a list token that holds only strings."""
+    # The algorithm lists are the same few lists in every alert line.
+    return _str_list(token) if len(token) <= CACHED_LEN else _split_str_list(token)
+
+
+def _split_str_list(token: str) -> tuple[str, ...]:
     if token == "[]":
         return ()
     if '"' not in token:  # all quoted with ': their items hold no ' and are split by "', '"
         return tuple(token[2:-2].split("', '"))
     return tuple(a or b for a, b in _STR_ITEM.findall(token))
+
+
+_str_list = lru_cache(maxsize=64)(_split_str_list)

@@ -6,6 +6,7 @@ import dataclasses
 import json
 import os
 import sys
+from collections.abc import Callable
 
 import click
 
@@ -57,14 +58,18 @@ def parse_file(path: str, app: str, *, fmt: str = "text", show_stats: bool = Fal
                 return _unreadable(path, exc)
             if not chunk:
                 break
-            for event in parser.feed(chunk):
-                click.echo(line_of(event))
-    for event in parser.finish():
-        click.echo(line_of(event))
+            _echo(parser.feed(chunk), line_of)
+    _echo(parser.finish(), line_of)
     if show_stats:
         stats = " ".join(f"{k}={v}" for k, v in dataclasses.asdict(parser.stats).items())
         click.echo(f"{path}: {stats}", err=True)
     return True
+
+
+def _echo(events: list[Event], line_of: Callable[[Event], str]) -> None:
+    """One write per chunk's events: click.echo flushes, and a storm has thousands a chunk."""
+    if events:
+        click.echo("\n".join(map(line_of, events)))
 
 
 def _unreadable(path: str, exc: OSError) -> bool:
