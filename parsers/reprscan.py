@@ -29,29 +29,25 @@ _STR = r"""'[^'\\\x00-\x1f]*'|"[^"\\\x00-\x1f]*\""""
 # Python's int and float literals as repr() writes them (no '1.', '.5', '1_000', '007').
 _INT = r"-?(?:0|[1-9][0-9]{0,30})"
 _NUM = _INT + r"(?:\.[0-9]+)?(?:[eE][-+]?[0-9]{1,4})?"
-_CONST = r"None|True|False|-?nan|-?inf"
-_NP = r"np\.float64\((?:" + _NUM + r"|-?nan|-?inf)\)"  # numpy >= 2 scalars
-_SCALAR = f"(?:{_STR}|{_NUM}|{_CONST}|{_NP})"
-_LIST = rf"\[(?:{_SCALAR}(?:, {_SCALAR})*)?\]"
-_DICT_VALUE = f"(?:{_SCALAR}|{_LIST})"
-_DICT = rf"\{{(?:{_SCALAR}: {_DICT_VALUE}(?:, {_SCALAR}: {_DICT_VALUE})*)?\}}"
-_ITEM = f"(?:{_SCALAR}|{_LIST}|{_DICT})"
+_SCALAR = rf"(?:{_STR}|{_NUM}|None|True|False|-?nan|-?inf)"
+# numpy >= 2 logs a float from numpy as np.float64(87.5): read as the metric's value only
+_VALUE = rf"(?:{_SCALAR}|np\.float64\((?:{_NUM}|-?nan|-?inf)\))"
+# Containers: an item, then ', ' and another or the end (the grammar grows linearly with its
+# depth, so it compiles in milliseconds).
+_LIST = rf"\[(?:{_SCALAR}(?:, (?!\])|(?=\])))*\]"
+_DICT = rf"\{{(?:{_SCALAR}: (?:{_SCALAR}|{_LIST})(?:, (?!\}})|(?=\}})))*\}}"
+_ITEM = rf"(?:{_SCALAR}|{_LIST}|{_DICT})"
+_STR_LIST = rf"\[(?:(?:{_STR})(?:, (?:{_STR}))*)?\]"
 
 #: ('stats', 'slack', 3600) / ['stats', 'slack', 3600, 168, {config}, ['anomaly_id', 1]]
-_ALERT = re.compile(
-    rf"\[({_STR}), ({_STR})(?:, {_ITEM})*\]|\(({_STR}), ({_STR})(?:, {_ITEM})*\)"
-)
-_STR_LIST = rf"\[(?:(?:{_STR})(?:, (?:{_STR}))*)?\]"
-#: [value, 'metric', timestamp, (full_duration,) [triggered], [run], (custom_algorithm_only)]:
-#: the items after the third as v3-v5 write them (mirage.py:2631, analyzer.py:7859) are
-#: captured at once (groups 4-6); any other items (group 7) are read one by one.
+_ALERT = re.compile(rf"([\[(])({_STR}), ({_STR})(?:, {_ITEM})*([\])])")
+#: [value, 'metric', timestamp, (full_duration,) [triggered], [run], (custom_algorithm_only)]
+#: as v1-v5 write it (mirage.py:2631, analyzer.py:7859): groups 4-6 are full_duration and
+#: the algorithm lists
 _METRIC = re.compile(
-    rf"\[({_SCALAR}), ({_STR}), ({_SCALAR})"
-    rf"(?:(?:, ({_INT}))?(?:, ({_STR_LIST})(?:, ({_STR_LIST}))?)?(?:, {_SCALAR})?"
-    rf"|((?:, {_ITEM})*))\]"
+    rf"\[({_VALUE}), ({_STR}), ({_SCALAR})"
+    rf"(?:, ({_INT}))?(?:, ({_STR_LIST})(?:, ({_STR_LIST}))?)?(?:, {_SCALAR})?\]"
 )
-_REST_ITEM = re.compile(f", ({_ITEM})")
-_IS_STR_LIST = re.compile(_STR_LIST)
 #: reprs longer than this are not remembered (the caches stay small whatever the lines)
 CACHED_LEN = 4096
 _STR_ITEM = re.compile(r"""'([^']*)'|"([^"]*)\"""")
@@ -86,11 +82,9 @@ def _scan_alert(text: str) -> tuple[str, str] | None:
     if len(text) > MAX_REPR:
         return None
     m = _ALERT.fullmatch(text)
-    if m is None:
+    if m is None or m.group(1) + m.group(4) not in ("[]", "()"):
         return None
-    if m.group(1) is not None:
-        return m.group(1)[1:-1], m.group(2)[1:-1]
-    return m.group(3)[1:-1], m.group(4)[1:-1]
+    return m.group(2)[1:-1], m.group(3)[1:-1]
 
 
 _alert_head = lru_cache(maxsize=64)(_scan_alert)
@@ -112,22 +106,36 @@ def _scan_metric(text: str) -> MetricItems | None:
         return None
     m = _METRIC.fullmatch(text)
     if m is None:
+        return _scan_other_metric(text)
+    duration, triggered, run = m.group(4, 5, 6)
+    lists = tuple(str_list(x) for x in (triggered, run) if x is not None)
+    return (scalar(m.group(1)), m.group(2)[1:-1], scalar(m.group(3)),
+            int(duration) if duration else None, lists)
+
+
+def _scan_other_metric(text: str) -> MetricItems | None:
+    """A metric list of any other shape of the grammar, its items read one by one."""
+    metric_any, rest_item, is_str_list = _other_patterns()
+    m = metric_any.fullmatch(text)
+    if m is None:
         return None
-    first, metric, timestamp = scalar(m.group(1)), m.group(2)[1:-1], scalar(m.group(3))
-    rest = m.group(7)
-    if rest is None:  # the shape of v3-v5
-        duration, triggered, run = m.group(4, 5, 6)
-        lists = tuple(str_list(x) for x in (triggered, run) if x is not None)
-        return first, metric, timestamp, int(duration) if duration else None, lists
     full_duration = None
     lists = []
-    for n, item in enumerate(_REST_ITEM.finditer(rest)):
+    for n, item in enumerate(rest_item.finditer(m.group(4))):
         token = item.group(1)
         if n == 0 and _INT_TOKEN.fullmatch(token):
             full_duration = int(token)
-        elif token[0] == "[" and _IS_STR_LIST.fullmatch(token):
+        elif token[0] == "[" and is_str_list.fullmatch(token):
             lists.append(str_list(token))
-    return first, metric, timestamp, full_duration, tuple(lists)
+    return (scalar(m.group(1)), m.group(2)[1:-1], scalar(m.group(3)), full_duration,
+            tuple(lists))
+
+
+@lru_cache(maxsize=1)
+def _other_patterns() -> tuple[re.Pattern[str], re.Pattern[str], re.Pattern[str]]:
+    """Compiled when first needed (Skyline's own shapes never need them)."""
+    return (re.compile(rf"\[({_VALUE}), ({_STR}), ({_SCALAR})((?:, {_ITEM})*)\]"),
+            re.compile(f", ({_ITEM})"), re.compile(_STR_LIST))
 
 
 _metric_items = lru_cache(maxsize=16)(_scan_metric)
