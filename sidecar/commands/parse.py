@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import os
+import re
 import sys
 from collections.abc import Callable
 
@@ -15,6 +16,8 @@ from sidecar.logfiles import open_log
 
 CHUNK = 1 << 20
 _SKIP = frozenset({"kind", "app", "logged_at", "message", "source"})
+#: values that are written as a JSON string: with whitespace (str.isspace's) or quotes
+_QUOTED = re.compile(r"[\s\"']")
 
 
 def text_line(event: Event) -> str:
@@ -29,7 +32,7 @@ def text_line(event: Event) -> str:
         elif isinstance(value, tuple):
             value = ",".join(map(str, value))
         text = str(value)
-        if not text or any(c.isspace() or c in "\"'" for c in text):
+        if not text or _QUOTED.search(text):
             text = json.dumps(text)
         parts.append(f"{f.name}={text}")
     if event.source is not None:
