@@ -56,8 +56,8 @@ class Record(NamedTuple):
     continuation: tuple[str, ...] = ()
 
 
-#: a selected line: (its start, its PREFIX match, its selector match)
-_Selected = tuple[int, re.Match[bytes], re.Match[bytes]]
+#: a selected line: (its start, its end, its PREFIX match)
+_Selected = tuple[int, int, re.Match[bytes]]
 
 
 @dataclass
@@ -298,17 +298,14 @@ class Framer:
         counted_to, line_no, selected = lo, self._line_no, 0
         base = self._offset - lo  # absolute offset of data[0]
         found = self._found if self._needles else self._matched
-        for start, pm, m in found(data, lo, hi):
+        for start, end, pm in found(data, lo, hi):
             line_no += data.count(b"\n", counted_to, start)
             counted_to = start
-            end = data.find(b"\n", m.end(), hi) + 1 or hi
             first = data[start:end]
             selected += 1
             out.append(Record(
-                base + start, base + end, line_no, APP, first,
-                logged_at=pm.group(1).decode("ascii"),
-                pid=int(pm.group(2)),
-                message=decode(first[pm.end() - start:].rstrip(b"\r\n"), self.stats),
+                base + start, base + end, line_no, APP, first, pm.group(1).decode("ascii"),
+                int(pm.group(2)), decode(first[pm.end() - start:].rstrip(b"\r\n"), self.stats),
             ))
         # The lines after the last match; an unterminated tail (at finish) is a line too.
         line_no += data.count(b"\n", counted_to, hi) + (data[hi - 1] != NEWLINE)
@@ -329,7 +326,7 @@ class Framer:
             if pm is None or m.start() < pm.end() - 4 or BIN_SCRIPT.match(data, pm.end(), hi):
                 continue
             last_start = start
-            yield start, pm, m
+            yield start, data.find(b"\n", m.end(), hi) + 1 or hi, pm
 
     def _found(self, data: bytes, lo: int, hi: int) -> Iterator[_Selected]:
         """The same lines as ``_matched``, faster: only the lines holding a needle (bytes.find
@@ -338,22 +335,21 @@ class Framer:
         after their prefix. No selector match spans lines, so the search stops at the line end.
         """
         assert self._select is not None
-        starts: set[int] = set()
+        lines: dict[int, int] = {}  # start -> end of the lines holding a needle
         for needle in self._needles:
             i = data.find(needle, lo, hi)
             while i >= 0:
-                starts.add(data.rfind(b"\n", lo, i) + 1 or lo)
-                nl = data.find(b"\n", i, hi)
-                i = data.find(needle, nl + 1, hi) if nl >= 0 else -1
-        search = self._select.search
-        for start in sorted(starts):
-            pm = PREFIX.match(data, start, hi)
-            if pm is None or BIN_SCRIPT.match(data, pm.end(), hi):
+                end = data.find(b"\n", i, hi) + 1 or hi
+                lines[data.rfind(b"\n", lo, i) + 1 or lo] = end
+                i = data.find(needle, end, hi) if end < hi else -1
+        search, prefix, bin_script = self._select.search, PREFIX.match, BIN_SCRIPT.match
+        for start in sorted(lines):
+            pm = prefix(data, start, hi)
+            if pm is None or bin_script(data, pm.end(), hi):
                 continue
-            line_end = data.find(b"\n", start, hi) + 1 or hi
-            m = search(data, pm.end() - 4, line_end)
-            if m is not None:
-                yield start, pm, m
+            end = lines[start]
+            if search(data, pm.end() - 4, end) is not None:
+                yield start, end, pm
 
 
 def frame_bytes(data: bytes, offset: int = 0) -> list[Record]:
