@@ -53,6 +53,7 @@ from parsers.common import (
 from parsers.events import AlertMuted, AnomalyAlert, Event, SlackThread
 from parsers.framing import Record
 from parsers.pyrepr import ReprError, literal, literal_or_none
+from parsers.reprscan import alert_head, metric_items
 
 PID_MEMO_CAP = 64
 MAX_PENDING_PER_PID = 16
@@ -204,6 +205,27 @@ def split_alert_line(body: str) -> tuple[str, str, str | None, str | None] | Non
 
 def parse_alert(text: str) -> tuple[str | None, str] | None:
     """(namespace, alerter) of ``('stats', 'slack', 3600, 168)`` / ``['stats', 'slack', ...]``."""
+    head = alert_head(text)  # the shapes Skyline writes, at C speed (parsers/reprscan.py)
+    return head if head is not None else parse_alert_fully(text)
+
+
+def parse_metric_item(text: str) -> MetricItem | None:
+    """The metric list of an alert line, whichever version's shape (see the catalogue §9)."""
+    scanned = metric_items(text)  # the shapes Skyline writes, at C speed (parsers/reprscan.py)
+    if scanned is None:
+        return parse_metric_item_fully(text)
+    first, metric, timestamp, full_duration, lists = scanned
+    ts = as_int(timestamp)
+    if ts is None or not metric:
+        return None
+    return MetricItem(
+        metric=metric, timestamp=ts, value=as_float(first), full_duration=full_duration,
+        triggered=lists[0] if lists else (), run=lists[1] if len(lists) > 1 else (),
+    )
+
+
+def parse_alert_fully(text: str) -> tuple[str | None, str] | None:
+    """parse_alert through the full parse (pyrepr.literal), and a regex when that fails."""
     try:
         alert = literal(text)
     except ReprError:
@@ -214,8 +236,8 @@ def parse_alert(text: str) -> tuple[str | None, str] | None:
     return (alert[0] if isinstance(alert[0], str) else None), alert[1]
 
 
-def parse_metric_item(text: str) -> MetricItem | None:
-    """The metric list of an alert line, whichever version's shape (see the catalogue §9)."""
+def parse_metric_item_fully(text: str) -> MetricItem | None:
+    """parse_metric_item through the full parse (pyrepr.literal), and a regex when that fails."""
     try:
         items = literal(text)
     except ReprError:
@@ -474,7 +496,9 @@ class AlertRules(Rules):
         state = self._pids.get(line.pid)
         # The previous alert of this pid's loop is dispatched: release what it left held back.
         out = self._release(state)
-        pending = _Pending(line, m.group(1), m.group(3), as_float(m.group(2)))
+        # held until its dispatch ends: its event needs the message, never the raw bytes
+        held = Line(line.rec._replace(raw=b""), line.at)
+        pending = _Pending(held, m.group(1), m.group(3), as_float(m.group(2)))
         pending.key = self._queue.add(line, pending)
         state.pending.append(pending)
         if len(state.pending) > MAX_PENDING_PER_PID:

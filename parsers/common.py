@@ -235,7 +235,10 @@ class AgeQueue(Generic[T]):
 
     def add(self, line: Line, item: T) -> int:
         self._seq += 1
-        self._items[self._seq] = (line, item)
+        # Only the time and place of the line are kept: held lines cost the same whatever
+        # their length (up to MAX_LINE), so MAX_HELD of them stay a few MiB.
+        place = line.rec._replace(raw=b"", message="", logged_at="")
+        self._items[self._seq] = (Line(place, line.at), item)
         if len(self._items) > self.cap:
             self.over = True
         return self._seq

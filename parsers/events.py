@@ -13,7 +13,11 @@ import hashlib
 import json
 from dataclasses import dataclass, field
 from datetime import datetime
+from functools import cache, cached_property
 from typing import Any, ClassVar
+
+#: json.dumps(identity, separators=(",", ":"), default=str), without making an encoder per call
+_IDENTITY_JSON = json.JSONEncoder(separators=(",", ":"), default=str)
 
 
 @dataclass(frozen=True, slots=True)
@@ -40,27 +44,31 @@ class Event:
         """What makes this event unique; by default the log line itself."""
         return (self.kind, self.app, self.logged_at.isoformat(sep=" "), self.pid, self.message)
 
-    @property
+    @cached_property  # computed once: dedup, storage and output all ask for it
     def event_id(self) -> str:
-        raw = json.dumps(self.identity(), separators=(",", ":"), default=str)
+        raw = _IDENTITY_JSON.encode(self.identity())
         return hashlib.sha256(raw.encode("utf-8")).hexdigest()[:32]
 
     def to_dict(self) -> dict[str, Any]:
         """The event as JSON-ready data: ``kind``, the fields, ``source`` and ``event_id``."""
         data: dict[str, Any] = {"kind": self.kind}
-        for f in dataclasses.fields(self):
-            if f.name == "source":
-                continue
-            value = getattr(self, f.name)
+        for name in _data_fields(type(self)):
+            value = getattr(self, name)
             if isinstance(value, datetime):
                 value = value.isoformat(sep=" ")
             elif isinstance(value, tuple):
                 value = list(value)
-            data[f.name] = value
+            data[name] = value
         data["event_id"] = self.event_id
         if self.source is not None:
             data["source"] = {"path": self.source.path, "line": self.source.line}
         return data
+
+
+@cache
+def _data_fields(cls: type[Event]) -> tuple[str, ...]:
+    """The fields ``to_dict`` writes, in order (dataclasses.fields is slow to ask per event)."""
+    return tuple(f.name for f in dataclasses.fields(cls) if f.name != "source")
 
 
 @dataclass(frozen=True, kw_only=True)

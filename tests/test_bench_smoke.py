@@ -66,14 +66,23 @@ def test_prefilter_to_ere(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 def test_bench_parse(monkeypatch: pytest.MonkeyPatch) -> None:
-    figures = bench("bench_parse", monkeypatch, BENCH_PARSE_MB="2").run()
-    has(figures, "app file_mb lines grep_pattern grep_mb_s grep_lines_s parser_mb_s "
-                 "parser_lines_s ratio_parser_to_grep events_written events_parsed "
-                 "rss_peak_mib_quarter rss_peak_mib_full rss_after_import_mib")
-    assert figures["ratio_parser_to_grep"] > 0
-    assert figures["parser_mb_s"] > 0 and figures["grep_mb_s"] > 0
-    assert figures["events_written"] == figures["events_parsed"] > 0
-    assert 0 < figures["rss_after_import_mib"] <= figures["rss_peak_mib_full"] < 1024
+    figures = bench("bench_parse", monkeypatch, BENCH_PARSE_MB="2", BENCH_STORM_MB="1").run()
+    has(figures, "app grep_pattern ordinary_parse_time_to_grep storm_parse_mb_s "
+                 "storm_backfill_share rss_ok events_match")
+    for name in ("ordinary", "storm"):
+        keys = ("file_mb lines grep_mb_s parse_mb_s ratio_parse_time_to_grep startup_seconds "
+                "startup_share parser_mb_s backfill_mb_s events_written events_parsed "
+                "parse_events events_stored rss_parse_command_mib rss_backfill_mib "
+                "rss_parser_full_mib rss_after_import_mib")
+        has(figures, " ".join(f"{name}_{key}" for key in keys.split(" ")))
+        column = {k[len(name) + 1:]: v for k, v in figures.items() if k.startswith(name + "_")}
+        assert column["grep_mb_s"] > 0 and column["parse_mb_s"] > 0 < column["backfill_mb_s"]
+        assert column["startup_share"] > 0 and column["parse_cpu_s"] > 0
+        assert (column["events_written"] == column["events_parsed"] == column["parse_events"]
+                == column["events_stored"] > 0)
+        assert 0 < column["rss_after_import_mib"] <= column["rss_parser_full_mib"] < 1024
+    # the storm holds an event every few dozen lines, the ordinary log one every ~2,000
+    assert figures["storm_lines_per_event"] * 10 < figures["ordinary_lines_per_event"]
     assert "grep -c -E ' :: (" in figures["grep_pattern"]
 
 

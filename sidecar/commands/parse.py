@@ -5,7 +5,9 @@ from __future__ import annotations
 import dataclasses
 import json
 import os
+import re
 import sys
+from collections.abc import Callable
 
 import click
 
@@ -14,6 +16,8 @@ from sidecar.logfiles import open_log
 
 CHUNK = 1 << 20
 _SKIP = frozenset({"kind", "app", "logged_at", "message", "source"})
+#: values that are written as a JSON string: with whitespace (str.isspace's) or quotes
+_QUOTED = re.compile(r"[\s\"']")
 
 
 def text_line(event: Event) -> str:
@@ -28,7 +32,7 @@ def text_line(event: Event) -> str:
         elif isinstance(value, tuple):
             value = ",".join(map(str, value))
         text = str(value)
-        if not text or any(c.isspace() or c in "\"'" for c in text):
+        if not text or _QUOTED.search(text):
             text = json.dumps(text)
         parts.append(f"{f.name}={text}")
     if event.source is not None:
@@ -57,14 +61,18 @@ def parse_file(path: str, app: str, *, fmt: str = "text", show_stats: bool = Fal
                 return _unreadable(path, exc)
             if not chunk:
                 break
-            for event in parser.feed(chunk):
-                click.echo(line_of(event))
-    for event in parser.finish():
-        click.echo(line_of(event))
+            _echo(parser.feed(chunk), line_of)
+    _echo(parser.finish(), line_of)
     if show_stats:
         stats = " ".join(f"{k}={v}" for k, v in dataclasses.asdict(parser.stats).items())
         click.echo(f"{path}: {stats}", err=True)
     return True
+
+
+def _echo(events: list[Event], line_of: Callable[[Event], str]) -> None:
+    """One write per chunk's events: click.echo flushes, and a storm has thousands a chunk."""
+    if events:
+        click.echo("\n".join(map(line_of, events)))
 
 
 def _unreadable(path: str, exc: OSError) -> bool:
