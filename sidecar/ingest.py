@@ -16,9 +16,9 @@ from dataclasses import dataclass, replace
 from typing import Protocol
 
 from parsers.events import Event
-from sidecar.logs import get_logger
-from sidecar.store import FileState, Store, StoreError
-from sidecar.tailer import Chunk, Tailer
+from sidecar.service.logs import get_logger
+from sidecar.state.store import FileState, Store, StoreError
+from sidecar.tail.tailer import Chunk, Tailer
 
 __all__ = ["IngestStats", "Ingestor", "Parser", "ParserFactory", "default_parser_factory",
            "durable_state"]

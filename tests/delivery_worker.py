@@ -14,9 +14,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from slack_pipeline import deliverer_for, make_config, with_slack
 
-from sidecar.daemon import plan_pending
-from sidecar.logs import configure_logging
-from sidecar.store import Store
+from sidecar.service.daemon import plan_pending
+from sidecar.service.logs import configure_logging
+from sidecar.state.store import Store
 
 
 def main(db: str, base_url: str, channel_id: str, folder: str | None = None) -> int:

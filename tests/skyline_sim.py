@@ -333,8 +333,8 @@ class RunningIngest:
 
     def _run(self) -> None:
         from sidecar.ingest import Ingestor
-        from sidecar.store import Store
-        from sidecar.tailer import Tailer
+        from sidecar.state.store import Store
+        from sidecar.tail.tailer import Tailer
 
         log_dir, db_path, apps, kw = self._args
         store = Store.open(db_path)

@@ -9,12 +9,12 @@ from pathlib import Path
 from typing import Any
 
 from parsers.events import AnomalyAlert, Event
-from sidecar.config import Config, Secret, SkylineOptions, SlackOptions, StateOptions
-from sidecar.daemon import plan_pending
-from sidecar.deliver import Deliverer
-from sidecar.ratelimit import Limiter
-from sidecar.slack import WebGateway
-from sidecar.store import DONE, FAILED, Store
+from sidecar.config.options import Config, Secret, SkylineOptions, SlackOptions, StateOptions
+from sidecar.service.daemon import plan_pending
+from sidecar.slack.deliver import Deliverer
+from sidecar.slack.gateway import WebGateway
+from sidecar.slack.pacing import Limiter
+from sidecar.state.store import DONE, FAILED, Store
 
 METRIC = "stats.web01.cpu.user"
 TS = 1795698600

@@ -18,9 +18,9 @@ import pytest
 import skyline_lines as L
 
 from parsers import AnomalyAlert, BoundaryAlert, LogParser
-from sidecar import render
-from sidecar.config import DEFAULT_GRAPH_SETTINGS, SkylineOptions
-from sidecar.planner import alert_key
+from sidecar.config.options import DEFAULT_GRAPH_SETTINGS, SkylineOptions
+from sidecar.slack import render
+from sidecar.slack.planner import alert_key
 
 # analyzer/alerters.py:1933-1935, :1929-1931 (graph title)
 ANALYZER_TITLE = "*%s %s - ALERT* on %s at %s hours - %s"

@@ -12,9 +12,9 @@ import pytest
 import skyline_lines as lines
 from skyline_sim import RunningIngest, SkylineApp, expected_event_ids, stored_ids, wait_for
 
-from sidecar.backfill import backfill_files, parse_name, run_backfill
-from sidecar.fileid import identify
-from sidecar.store import Store
+from sidecar.state.store import Store
+from sidecar.tail.fileid import identify
+from sidecar.tail.history import backfill_files, parse_name, run_backfill
 
 FAST = {"from_start": True, "settle_seconds": 0.3, "reconcile_seconds": 0.5}
 AT = datetime(2026, 11, 26, 13, 0, 0)
@@ -125,7 +125,7 @@ def test_reads_gzip_plain_and_last_with_progress(logs: Path, tmp_path: Path) -> 
 
 
 def identify_text(text: str) -> str:
-    from sidecar.fileid import digest
+    from sidecar.tail.fileid import digest
 
     return digest(text.encode()[:4096])
 

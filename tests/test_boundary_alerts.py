@@ -12,9 +12,9 @@ from slack_pipeline import deliverer_for, drain, lifecycle, make_config, with_sl
 
 from parsers import LogParser
 from parsers.events import TrainingDataViewed
-from sidecar.config import load_config
-from sidecar.planner import plan_event, route_boundary
-from sidecar.store import Store
+from sidecar.config.options import load_config
+from sidecar.slack.planner import plan_event, route_boundary
+from sidecar.state.store import Store
 
 AT = datetime(2026, 11, 26, 13, 15, 16)
 METRIC = "stats.web01.cpu.user"

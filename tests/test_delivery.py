@@ -27,11 +27,11 @@ from parsers.events import (
     SlackThread,
     TrainingDataViewed,
 )
-from sidecar.daemon import plan_pending
-from sidecar.deliver import Deliverer
-from sidecar.ratelimit import Limiter
-from sidecar.slack import WebGateway
-from sidecar.store import FAILED, PENDING, Store
+from sidecar.service.daemon import plan_pending
+from sidecar.slack.deliver import Deliverer
+from sidecar.slack.gateway import WebGateway
+from sidecar.slack.pacing import Limiter
+from sidecar.state.store import FAILED, PENDING, Store
 
 
 @pytest.fixture

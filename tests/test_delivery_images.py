@@ -19,9 +19,9 @@ from pngs import png_bytes, training_png
 from slack_pipeline import METRIC, TS, alert, deliverer_for, drain, lifecycle, make_config
 
 from parsers.events import FeaturesProfileCreated, TrainingDataViewed
-from sidecar.config import Config
-from sidecar.deliver import NO_GRAPH
-from sidecar.store import Store
+from sidecar.config.options import Config
+from sidecar.slack.deliver import NO_GRAPH
+from sidecar.state.store import Store
 
 
 @dataclass

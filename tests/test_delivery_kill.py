@@ -17,7 +17,7 @@ from pngs import training_png
 from slack_pipeline import METRIC, TS, alert, lifecycle
 
 from parsers.events import FeaturesProfileCreated, TrainingDataViewed
-from sidecar.store import Store
+from sidecar.state.store import Store
 
 WORKER = Path(__file__).with_name("delivery_worker.py")
 

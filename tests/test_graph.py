@@ -12,10 +12,10 @@ import pytest
 from pngs import png_bytes, training_png
 from slack_pipeline import METRIC, TS, alert, make_config
 
-from sidecar import graph
-from sidecar.config import load_config
-from sidecar.planner import plan_event
-from sidecar.store import Store
+from sidecar.config.options import load_config
+from sidecar.slack import graph
+from sidecar.slack.planner import plan_event
+from sidecar.state.store import Store
 
 OLD = time.time() - 60
 

@@ -21,8 +21,8 @@ from skyline_sim import (
 )
 
 from sidecar.ingest import Ingestor
-from sidecar.store import Store
-from sidecar.tailer import Chunk, Tailer
+from sidecar.state.store import Store
+from sidecar.tail.tailer import Chunk, Tailer
 
 FAST = {"from_start": True, "settle_seconds": 0.3, "reconcile_seconds": 0.5}
 

@@ -32,10 +32,10 @@ from parsers.events import (
     FeaturesProfileLearnt,
     FeaturesProfilesValidated,
 )
-from sidecar.daemon import plan_pending
-from sidecar.logtime import log_epoch, log_zone
-from sidecar.planner import alert_key
-from sidecar.store import Store
+from sidecar.config.logtime import log_epoch, log_zone
+from sidecar.service.daemon import plan_pending
+from sidecar.slack.planner import alert_key
+from sidecar.state.store import Store
 
 URL = "https://skyline.example.com"
 T0 = datetime(2026, 11, 26, 13, 10, 14)

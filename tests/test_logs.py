@@ -15,7 +15,7 @@ from datetime import UTC, datetime
 import pytest
 import structlog
 
-from sidecar.logs import configure_logging, get_logger, redact
+from sidecar.service.logs import configure_logging, get_logger, redact
 
 TOKEN = "xoxb-1234567890-0987654321-AbCdEfGhIjKlMnOpQrStUvWx"
 
@@ -145,7 +145,7 @@ def test_console_renderer_on_a_terminal() -> None:
 def test_default_is_json_on_stdout_when_stdout_is_not_a_terminal() -> None:
     code = (
         "import logging\n"
-        "from sidecar.logs import configure_logging, get_logger\n"
+        "from sidecar.service.logs import configure_logging, get_logger\n"
         "configure_logging()\n"
         f"get_logger('sidecar').info('started', token={TOKEN!r})\n"
         f"logging.getLogger('slack_sdk').warning('retrying %s', {TOKEN!r})\n"

@@ -13,14 +13,14 @@ from carbon_listener import CarbonListener, closed_port
 from slack_pipeline import alert, deliverer_for, drain, make_config
 
 from parsers.events import EVENT_TYPES
-from sidecar.carbon import CarbonClient
-from sidecar.config import ConfigError, MetricsOptions, load_config
-from sidecar.daemon import plan_pending
-from sidecar.deliver import DeliveryStats
-from sidecar.metrics import DeliveryCounts, Snapshot, collect, lines, percentile
-from sidecar.ratelimit import KeyPace
-from sidecar.reporter import MetricsReporter, saved_status, status_text
-from sidecar.store import Store
+from sidecar.config.options import ConfigError, MetricsOptions, load_config
+from sidecar.service.carbon import CarbonClient
+from sidecar.service.daemon import plan_pending
+from sidecar.service.metrics import DeliveryCounts, Snapshot, collect, lines, percentile
+from sidecar.service.reporter import MetricsReporter, saved_status, status_text
+from sidecar.slack.deliver import DeliveryStats
+from sidecar.slack.pacing import KeyPace
+from sidecar.state.store import Store
 
 PREFIX = "skyline.slack_sidecar.test"
 
@@ -258,7 +258,7 @@ def test_outage_then_recovery_on_the_same_client_is_logged_as_back():
         def sender(host, port, payload, timeout):
             if state["down"]:
                 raise ConnectionRefusedError(111, "Connection refused")
-            from sidecar.carbon import send
+            from sidecar.service.carbon import send
 
             send(host, port, payload, timeout)
 

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from sidecar.notify import Notifier
+from sidecar.service.notify import Notifier
 
 UNIT = Path(__file__).parent.parent / "systemd" / "skyline-slack-sidecar.service"
 EXAMPLE = Path(__file__).parent.parent / "examples" / "config.toml"
@@ -73,7 +73,7 @@ def test_send_errors_are_logged_once_and_never_raised(
     tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
     notifier = Notifier({"NOTIFY_SOCKET": str(tmp_path / "nobody-listens")})
-    with caplog.at_level(logging.WARNING, logger="sidecar.notify"):
+    with caplog.at_level(logging.WARNING, logger="sidecar.service.notify"):
         for _ in range(3):
             notifier.watchdog()
     assert len(caplog.records) == 1

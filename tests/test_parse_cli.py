@@ -12,7 +12,7 @@ import skyline_lines as L
 from click.testing import CliRunner
 
 from sidecar.cli import main
-from sidecar.logfiles import open_log
+from sidecar.tail.logfiles import open_log
 
 T = datetime(2026, 11, 26, 13, 15, 16)
 M = "stats.web01.cpu.user"

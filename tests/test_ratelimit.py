@@ -8,7 +8,7 @@ import random
 import pytest
 from fake_slack import ManualClock
 
-from sidecar.ratelimit import DECREASE, QUIET, Limiter, Pace
+from sidecar.slack.pacing import DECREASE, QUIET, Limiter, Pace
 
 
 @pytest.fixture

@@ -11,7 +11,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from sidecar.skyline_settings import SettingsError, parse_file, parse_settings, read_settings
+from sidecar.config.skyline_settings import SettingsError, parse_file, parse_settings, read_settings
 
 DATA = Path(__file__).parent / "data" / "settings"
 DEFAULT = DATA / "default_settings.py"

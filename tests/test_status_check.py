@@ -10,7 +10,7 @@ from pathlib import Path
 
 from slack_pipeline import alert, deliverer_for, drain, make_config
 
-from sidecar.store import FileState, Store
+from sidecar.state.store import FileState, Store
 
 
 def cli(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:

@@ -16,9 +16,9 @@ from pathlib import Path
 
 import pytest
 
-from sidecar.fileid import ANCHOR_MAX, file_key
-from sidecar.store import FileState
-from sidecar.tailer import Chunk, Tailer, followed_app
+from sidecar.state.store import FileState
+from sidecar.tail.fileid import ANCHOR_MAX, file_key
+from sidecar.tail.tailer import Chunk, Tailer, followed_app
 
 
 class Clock:

@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
-import sidecar.fileid as fileid
-from sidecar.fileid import ANCHOR_MAX, anchor_of, count_lines, digest, find_anchor, identify
+import sidecar.tail.fileid as fileid
+from sidecar.tail.fileid import ANCHOR_MAX, anchor_of, count_lines, digest, find_anchor, identify
 
 
 def skyline_text(n: int, seed: int = 0) -> bytes:

@@ -243,7 +243,7 @@ def test_no_token_reaches_the_state_database(tmp_path: Path) -> None:
     """A Slack error that quotes the request (its Authorization header) is stored redacted."""
     from slack_pipeline import alert
 
-    from sidecar.store import Store
+    from sidecar.state.store import Store
 
     store = Store.open(tmp_path / "s.sqlite")
     store.ingest([alert()], None)

@@ -12,7 +12,6 @@ from typing import Any
 
 import click
 
-from sidecar.backfill import backfill_files, run_backfill
 from sidecar.commands.common import (
     config_option,
     format_option,
@@ -22,10 +21,11 @@ from sidecar.commands.common import (
     setup_logging,
     state_errors,
 )
-from sidecar.daemon import plan_pending
-from sidecar.deliver import Deliverer
-from sidecar.lock import exclusive
-from sidecar.store import Store
+from sidecar.service.daemon import plan_pending
+from sidecar.service.lock import exclusive
+from sidecar.slack.deliver import Deliverer
+from sidecar.state.store import Store
+from sidecar.tail.history import backfill_files, run_backfill
 
 
 def _date(_ctx: Any, _param: Any, value: str | None) -> date | None:

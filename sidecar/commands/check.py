@@ -7,13 +7,13 @@ from pathlib import Path
 
 import click
 
-from sidecar.carbon import probe
-from sidecar.channels import normalise
 from sidecar.commands.common import config_option, load
-from sidecar.config import Config, token_file_exposed
-from sidecar.skyline_settings import read_settings
-from sidecar.slack import SlackFailure, WebGateway
-from sidecar.store import Store, StoreError, damaged
+from sidecar.config.options import Config, token_file_exposed
+from sidecar.config.skyline_settings import read_settings
+from sidecar.service.carbon import probe
+from sidecar.slack.channels import normalise
+from sidecar.slack.gateway import SlackFailure, WebGateway
+from sidecar.state.store import Store, StoreError, damaged
 
 
 class Checks:

@@ -11,15 +11,15 @@ from typing import Any, TextIO
 
 import click
 
-from sidecar import graph
-from sidecar.config import Config, ConfigError, load_config
-from sidecar.deliver import Deliverer
-from sidecar.dryrun import PrintingGateway
-from sidecar.lock import Locked
-from sidecar.logs import configure_logging
-from sidecar.ratelimit import Limiter
-from sidecar.slack import WebGateway
-from sidecar.store import Store, StoreError, damaged
+from sidecar.config.options import Config, ConfigError, load_config
+from sidecar.service.lock import Locked
+from sidecar.service.logs import configure_logging
+from sidecar.slack import graph
+from sidecar.slack.deliver import Deliverer
+from sidecar.slack.dryrun import PrintingGateway
+from sidecar.slack.gateway import WebGateway
+from sidecar.slack.pacing import Limiter
+from sidecar.state.store import Store, StoreError, damaged
 
 config_option = click.option(
     "--config", "config_path", type=click.Path(path_type=Path, dir_okay=False),

@@ -12,7 +12,7 @@ from collections.abc import Callable
 import click
 
 from parsers import APPS, Event, LogParser, app_from_path
-from sidecar.logfiles import open_log
+from sidecar.tail.logfiles import open_log
 
 CHUNK = 1 << 20
 _SKIP = frozenset({"kind", "app", "logged_at", "message", "source"})

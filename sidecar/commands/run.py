@@ -10,7 +10,6 @@ from pathlib import Path
 import click
 import structlog
 
-from sidecar.carbon import CarbonClient
 from sidecar.commands.common import (
     config_option,
     format_option,
@@ -20,16 +19,17 @@ from sidecar.commands.common import (
     setup_logging,
     state_errors,
 )
-from sidecar.config import Config, token_file_exposed
-from sidecar.daemon import Daemon
-from sidecar.deliver import Deliverer
-from sidecar.dryrun import MetricsPrinter
+from sidecar.config.options import Config, token_file_exposed
 from sidecar.ingest import Ingestor
-from sidecar.lock import exclusive
-from sidecar.notify import Notifier
-from sidecar.reporter import MetricsReporter, Sink
-from sidecar.store import Store
-from sidecar.tailer import Tailer
+from sidecar.service.carbon import CarbonClient
+from sidecar.service.daemon import Daemon
+from sidecar.service.lock import exclusive
+from sidecar.service.notify import Notifier
+from sidecar.service.reporter import MetricsReporter, Sink
+from sidecar.slack.deliver import Deliverer
+from sidecar.slack.dryrun import MetricsPrinter
+from sidecar.state.store import Store
+from sidecar.tail.tailer import Tailer
 
 
 @click.command()

@@ -17,10 +17,10 @@ from sidecar.commands.common import (
     open_store,
     state_errors,
 )
-from sidecar.config import Config
-from sidecar.health import file_lag
-from sidecar.reporter import saved_status, status_text
-from sidecar.store import Store
+from sidecar.config.options import Config
+from sidecar.service.health import file_lag
+from sidecar.service.reporter import saved_status, status_text
+from sidecar.state.store import Store
 
 
 def log_problems(config: Config) -> list[str]:

@@ -22,9 +22,9 @@ import subprocess
 import time
 from pathlib import Path
 
-from sidecar.backfill import BackfillResult, backfill_files, run_backfill
-from sidecar.logs import configure_logging
-from sidecar.store import Store
+from sidecar.service.logs import configure_logging
+from sidecar.state.store import Store
+from sidecar.tail.history import BackfillResult, backfill_files, run_backfill
 from tests.bench.bench_parse import env_number, tmp_dir
 from tests.bench.genlogs import APPS, MIB, GenStats, write_log_dir
 

@@ -22,12 +22,12 @@ from fake_slack import FakeSlack
 from pngs import png_bytes, training_png
 from slack_pipeline import TS, alert, make_config, with_slack
 
-from sidecar.daemon import plan_pending
-from sidecar.deliver import Deliverer
-from sidecar.logs import configure_logging
-from sidecar.ratelimit import Limiter
-from sidecar.slack import WebGateway
-from sidecar.store import Store
+from sidecar.service.daemon import plan_pending
+from sidecar.service.logs import configure_logging
+from sidecar.slack.deliver import Deliverer
+from sidecar.slack.gateway import WebGateway
+from sidecar.slack.pacing import Limiter
+from sidecar.state.store import Store
 
 CHANNELS = ("#c1", "#c2", "#c3", "#c4", "#c5")
 METRIC = "stats.web01.cpu.user"

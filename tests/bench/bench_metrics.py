@@ -16,11 +16,11 @@ from pathlib import Path
 
 from slack_pipeline import alert, make_config
 
-from sidecar.daemon import plan_pending
-from sidecar.logs import configure_logging
-from sidecar.metrics import collect
-from sidecar.reporter import MetricsReporter
-from sidecar.store import DONE, Store
+from sidecar.service.daemon import plan_pending
+from sidecar.service.logs import configure_logging
+from sidecar.service.metrics import collect
+from sidecar.service.reporter import MetricsReporter
+from sidecar.state.store import DONE, Store
 
 
 class _Discard:

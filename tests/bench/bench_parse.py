@@ -301,9 +301,9 @@ main()
 # A backfill of one log dir into a fresh store, timed inside the child (no start-up).
 _BACKFILL_CHILD = """
 import json, sys, time
-from sidecar.backfill import backfill_files, run_backfill
-from sidecar.logs import configure_logging
-from sidecar.store import Store
+from sidecar.tail.history import backfill_files, run_backfill
+from sidecar.service.logs import configure_logging
+from sidecar.state.store import Store
 def hwm():
     with open("/proc/self/status") as f:
         return next(int(l.split()[1]) for l in f if l.startswith("VmHWM:"))

@@ -11,8 +11,8 @@ import threading
 from pathlib import Path
 
 from sidecar.ingest import Ingestor
-from sidecar.store import Store
-from sidecar.tailer import Tailer
+from sidecar.state.store import Store
+from sidecar.tail.tailer import Tailer
 
 
 def main() -> None:

@@ -24,7 +24,7 @@ from typing import Any
 import sqlite_utils
 
 from parsers.events import Event, event_from_dict
-from sidecar.logs import redact
+from sidecar.service.logs import redact
 
 SCHEMA_VERSION = 1
 
@@ -137,7 +137,7 @@ class Action:
     seq: int = 0
     result_ts: str | None = None
     result_channel: str | None = None
-    #: an alert with a graph: where to find it (sidecar.graph.GraphSpec as JSON)
+    #: an alert with a graph: where to find it (sidecar.slack.graph.GraphSpec as JSON)
     graph: str | None = None
     #: the Slack file being uploaded (recorded before the upload) and when that began
     file_id: str | None = None

@@ -15,14 +15,14 @@ from typing import Any, Protocol
 
 import structlog
 
-from sidecar.config import Config
-from sidecar.deliver import DeliveryStats
-from sidecar.health import file_lag
-from sidecar.metrics import DeliveryCounts, Snapshot, collect, lines
-from sidecar.ratelimit import KeyPace
-from sidecar.store import Store, StoreError
+from sidecar.config.options import Config
+from sidecar.service.health import file_lag
+from sidecar.service.metrics import DeliveryCounts, Snapshot, collect, lines
+from sidecar.slack.deliver import DeliveryStats
+from sidecar.slack.pacing import KeyPace
+from sidecar.state.store import Store, StoreError
 
-log = structlog.get_logger("sidecar.metrics")
+log = structlog.get_logger("sidecar.service.metrics")
 
 META_KEY = "metrics"
 

@@ -18,7 +18,7 @@ import re
 from pathlib import Path
 from typing import NamedTuple
 
-from sidecar.logfiles import open_log
+from sidecar.tail.logfiles import open_log
 
 HEAD_MAX = 4096
 ANCHOR_MAX = 4096

@@ -40,7 +40,7 @@ SLACK_PACES: Mapping[str, Pace] = {
     "reactions": Pace(50 / 60, 3.0),  # reactions.add, Tier 3
     "history": Pace(50 / 60, 3.0),  # conversations.history / .replies, Tier 3 (internal apps)
     # files.getUploadURLExternal and files.completeUploadExternal are Tier 4; the share is a
-    # message in the channel, so an upload also takes its channel's chat token (sidecar.deliver).
+    # message in the channel, so an upload also takes its channel's chat token (see deliver).
     "files": Pace(100 / 60, 5.0),
 }
 #: Workspace-wide buckets that every key of a class also draws from.

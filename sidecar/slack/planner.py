@@ -36,10 +36,10 @@ from parsers.events import (
     SlackThread,
     TrainingDataViewed,
 )
-from sidecar import graph, render
-from sidecar.config import Config
-from sidecar.logtime import log_epoch, log_zone
-from sidecar.store import Action, Profile, Thread
+from sidecar.config.logtime import log_epoch, log_zone
+from sidecar.config.options import Config
+from sidecar.slack import graph, render
+from sidecar.state.store import Action, Profile, Thread
 
 POST_MESSAGE, POST_REPLY, ADD_REACTION = "post_message", "post_reply", "add_reaction"
 MAX_PARENT_CHAIN = 64

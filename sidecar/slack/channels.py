@@ -11,7 +11,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 
-from sidecar.store import Store
+from sidecar.state.store import Store
 
 #: the least time between two listings (Slack: conversations.list is a Tier 2 method)
 MIN_REFRESH = 60.0
@@ -43,7 +43,7 @@ class ChannelDirectory:
     def id_for(self, channel: str) -> str | None:
         """The id of ``channel`` (a name, or an id Slack gave); None if Slack does not know it.
 
-        May call Slack (a refresh): raises `sidecar.slack.SlackFailure` when that fails.
+        May call Slack (a refresh): raises `sidecar.slack.gateway.SlackFailure` when that fails.
         """
         if found := self._explicit(channel) or self._cached(channel):
             return found

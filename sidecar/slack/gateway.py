@@ -17,7 +17,7 @@ from typing import Any, Protocol
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
-from sidecar.graph import Image
+from sidecar.slack.graph import Image
 
 METADATA_TYPE = "skyline_sidecar_action"
 

@@ -16,8 +16,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from parsers.events import EVENT_TYPES
-from sidecar.deliver import DeliveryStats
-from sidecar.ratelimit import KeyPace
+from sidecar.slack.deliver import DeliveryStats
+from sidecar.slack.pacing import KeyPace
 
 Pair = tuple[str, float]
 

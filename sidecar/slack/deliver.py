@@ -14,7 +14,7 @@ second upload) or not; the history is searched for the file name too. Slack shar
 moment after completing it: the message ts (the thread) is polled for, again without waiting.
 
 Failures: a 429 parks that channel for Retry-After and slows its pace (other channels go on;
-nothing sleeps; see sidecar.ratelimit);
+nothing sleeps; see sidecar.slack.pacing);
 5xx, timeouts and connection errors back off exponentially with jitter, retried until the
 action is ``max_age`` old; a revoked or invalid token halts delivery (nothing dropped, health
 reports it, the token is re-checked every few minutes); a refusal of one action (channel not
@@ -31,11 +31,9 @@ from dataclasses import dataclass, field, replace
 
 import structlog
 
-from sidecar import graph
-from sidecar.channels import ChannelDirectory
-from sidecar.planner import ADD_REACTION, POST_MESSAGE
-from sidecar.ratelimit import KeyPace, Limiter
-from sidecar.slack import (
+from sidecar.slack import graph
+from sidecar.slack.channels import ChannelDirectory
+from sidecar.slack.gateway import (
     Ambiguous,
     Fatal,
     Gateway,
@@ -47,9 +45,11 @@ from sidecar.slack import (
     ThreadGone,
     action_metadata,
 )
-from sidecar.store import INFLIGHT, Action, Store
+from sidecar.slack.pacing import KeyPace, Limiter
+from sidecar.slack.planner import ADD_REACTION, POST_MESSAGE
+from sidecar.state.store import INFLIGHT, Action, Store
 
-log = structlog.get_logger("sidecar.deliver")
+log = structlog.get_logger("sidecar.slack.deliver")
 
 BACKOFF_BASE, BACKOFF_CAP = 2.0, 300.0
 #: Slack does not know the channel (yet): look again this often (the bot may be invited later)

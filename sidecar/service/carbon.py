@@ -19,7 +19,7 @@ from typing import Any
 
 import structlog
 
-log = structlog.get_logger("sidecar.carbon")
+log = structlog.get_logger("sidecar.service.carbon")
 
 #: after the write, how long to wait for carbon to close or reset (it never answers)
 _SETTLE = 1.0

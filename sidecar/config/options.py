@@ -23,8 +23,8 @@ from difflib import get_close_matches
 from pathlib import Path
 from typing import Any
 
-from sidecar.logtime import ZoneError, log_zone
-from sidecar.skyline_settings import SettingsError, read_settings
+from sidecar.config.logtime import ZoneError, log_zone
+from sidecar.config.skyline_settings import SettingsError, read_settings
 
 __all__ = [
     "Config",

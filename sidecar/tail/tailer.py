@@ -43,7 +43,9 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-from sidecar.fileid import (
+from sidecar.service.logs import get_logger
+from sidecar.state.store import FileState
+from sidecar.tail.fileid import (
     ANCHOR_MAX,
     HEAD_MAX,
     anchor_matches,
@@ -56,12 +58,10 @@ from sidecar.fileid import (
     identify,
     read_at,
 )
-from sidecar.logs import get_logger
-from sidecar.store import FileState
 
 __all__ = ["Chunk", "Tailer", "TailerStats", "followed_app", "identify"]
 
-log = get_logger("sidecar.tailer")
+log = get_logger("sidecar.tail.tailer")
 
 _DATED = r"\.log\.\d{4}-\d{2}-\d{2}"
 TAIL_KEEP = 1 << 16

@@ -14,9 +14,9 @@ import json
 from collections.abc import Callable, Sequence
 from typing import Any, TextIO
 
-from sidecar import graph
-from sidecar.slack import FileShare, Posted
-from sidecar.store import Store
+from sidecar.slack import graph
+from sidecar.slack.gateway import FileShare, Posted
+from sidecar.state.store import Store
 
 
 def fake_channel_id(name: str) -> str:

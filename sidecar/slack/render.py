@@ -18,8 +18,8 @@ from parsers.events import (
     LayersCreated,
     TrainingDataViewed,
 )
-from sidecar.config import SkylineOptions
-from sidecar.logtime import log_epoch, log_zone
+from sidecar.config.logtime import log_epoch, log_zone
+from sidecar.config.options import SkylineOptions
 
 LABELLED_PREFIX = "labelled_metrics."
 

@@ -20,18 +20,18 @@ from typing import TYPE_CHECKING
 import structlog
 
 from parsers.events import AnomalyAlert, SlackThread
-from sidecar.config import Config
-from sidecar.deliver import Deliverer
-from sidecar.health import total_lag
-from sidecar.notify import Notifier
-from sidecar.planner import plan_event
-from sidecar.store import Store, StoreError
+from sidecar.config.options import Config
+from sidecar.service.health import total_lag
+from sidecar.service.notify import Notifier
+from sidecar.slack.deliver import Deliverer
+from sidecar.slack.planner import plan_event
+from sidecar.state.store import Store, StoreError
 
 if TYPE_CHECKING:
     from sidecar.ingest import Ingestor
-    from sidecar.reporter import MetricsReporter
+    from sidecar.service.reporter import MetricsReporter
 
-log = structlog.get_logger("sidecar.daemon")
+log = structlog.get_logger("sidecar.service.daemon")
 
 MAX_SLEEP = 2.0  # idle: the stat reconcile cadence; inotify wakes the loop at once
 PACING_EVERY = 5.0  # seconds between saves of the pace per key (for `status`), when it changed

@@ -1,0 +1,1 @@
+"""The SQLite state database: file offsets, events, threads, the registry, the outbox."""

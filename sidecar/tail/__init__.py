@@ -1,0 +1,1 @@
+"""Reading Skyline's log files: live tailing through rotation and rewrites, and backfill."""
