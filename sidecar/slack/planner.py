@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import hashlib
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Protocol
@@ -539,7 +539,7 @@ def _no_thread(final: bool, profiles: tuple[Profile, ...] = ()) -> Plan:
     return Plan(profiles=profiles, wait_until=0.0)
 
 
-_PLANNERS = {
+_PLANNERS: dict[type[Event], Callable[..., Plan]] = {
     AnomalyAlert: _plan_alert,
     BoundaryAlert: _plan_boundary,
     SlackThread: _plan_thread,
