@@ -280,11 +280,16 @@ def parse_detail(body: str, alerter: str | None) -> AlertDetail | None:
     alert_text, metric_text, sors, context = parts
     alert = parse_alert(alert_text)
     item = parse_metric_item(metric_text)
-    if item is None or (alert is None and alerter is None):
+    if item is None:
         return None
-    namespace, alert_alerter = alert if alert is not None else (None, alerter)
+    if alert is not None:
+        namespace, alerter = alert[0], alerter or alert[1]
+    elif alerter is None:
+        return None
+    else:
+        namespace = None
     return AlertDetail(
-        namespace=namespace, alerter=alerter or alert_alerter, item=item,
+        namespace=namespace, alerter=alerter, item=item,
         context=context or None,
         second_order_resolution_seconds=as_int(sors) if sors is not None else None,
     )
@@ -390,7 +395,7 @@ class AlertRules(Rules):
         return out
 
     def finish(self) -> list[Event]:
-        out = [self._alert_event(p) for p in self._queue.drain()]
+        out: list[Event] = [self._alert_event(p) for p in self._queue.drain()]
         for _, state in self._pids.items():
             state.pending.clear()
         return out
@@ -564,9 +569,11 @@ class AlertRules(Rules):
     def _cancel(self, line: Line, metric: str, alerter: str) -> None:
         """Skyline did not alert after all (alerter raised, alert paused): neither do we."""
         state = self._pids.peek(line.pid)
-        for p in list(state.pending if state else ()):
+        if state is None:
+            return
+        for p in list(state.pending):
             if (p.metric, p.alerter) == (metric, alerter):
-                self._drop(state, p)  # type: ignore[arg-type]
+                self._drop(state, p)
 
     def _drop(self, state: _PidState, p: _Pending) -> None:
         state.pending.remove(p)

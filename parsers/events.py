@@ -13,7 +13,7 @@ import hashlib
 import json
 from dataclasses import dataclass, field
 from datetime import datetime
-from functools import cache, cached_property
+from functools import cached_property
 from typing import Any, ClassVar
 
 #: json.dumps(identity, separators=(",", ":"), default=str), without making an encoder per call
@@ -65,10 +65,16 @@ class Event:
         return data
 
 
-@cache
+#: per event class, the fields ``to_dict`` writes (dataclasses.fields is slow to ask per event)
+_FIELDS: dict[type[Event], tuple[str, ...]] = {}
+
+
 def _data_fields(cls: type[Event]) -> tuple[str, ...]:
-    """The fields ``to_dict`` writes, in order (dataclasses.fields is slow to ask per event)."""
-    return tuple(f.name for f in dataclasses.fields(cls) if f.name != "source")
+    """The fields ``to_dict`` writes, in order."""
+    names = _FIELDS.get(cls)
+    if names is None:
+        names = _FIELDS[cls] = tuple(f.name for f in dataclasses.fields(cls) if f.name != "source")
+    return names
 
 
 @dataclass(frozen=True, kw_only=True)

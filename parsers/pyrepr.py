@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import ast
 import math
-from typing import Any
+from typing import Any, TypeGuard
 
 #: longer reprs are not parsed at all (the framer already cuts lines at 1 MiB)
 MAX_REPR = 1 << 20
@@ -61,10 +61,11 @@ def _value(node: ast.expr, depth: int) -> Any:
     if isinstance(node, ast.Tuple):
         return tuple(_value(item, depth) for item in node.elts)
     if isinstance(node, ast.Dict):
-        if any(key is None for key in node.keys):
+        keys = [key for key in node.keys if key is not None]  # None: a ``**mapping``
+        if len(keys) != len(node.keys):
             raise ReprError("dict unpacking")
-        pairs = zip(node.keys, node.values, strict=True)
-        return {_value(k, depth): _value(v, depth) for k, v in pairs}  # type: ignore[arg-type]
+        pairs = zip(keys, node.values, strict=True)
+        return {_value(k, depth): _value(v, depth) for k, v in pairs}
     if isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.USub | ast.UAdd):
         operand = _value(node.operand, depth)
         if isinstance(operand, bool) or not isinstance(operand, int | float):
@@ -72,14 +73,14 @@ def _value(node: ast.expr, depth: int) -> Any:
         return -operand if isinstance(node.op, ast.USub) else operand
     if isinstance(node, ast.Name) and node.id in _NAMES:
         return _NAMES[node.id]
-    if _is_numpy(node) and node.attr in _NUMPY_CONSTANTS:  # type: ignore[attr-defined]
-        return _NUMPY_CONSTANTS[node.attr]  # type: ignore[attr-defined]
+    if _is_numpy(node) and node.attr in _NUMPY_CONSTANTS:
+        return _NUMPY_CONSTANTS[node.attr]
     if isinstance(node, ast.Call):
         return _numpy_call(node, depth)
     raise ReprError(f"not a literal: {type(node).__name__}")
 
 
-def _is_numpy(node: ast.expr) -> bool:
+def _is_numpy(node: ast.expr) -> TypeGuard[ast.Attribute]:
     return (
         isinstance(node, ast.Attribute)
         and isinstance(node.value, ast.Name)
@@ -91,7 +92,7 @@ def _numpy_call(node: ast.Call, depth: int) -> Any:
     # np.float64(87.5), np.int64(3), np.str_('x'): numpy >= 2 reprs of scalars in lists
     if not _is_numpy(node.func) or node.keywords or len(node.args) != 1:
         raise ReprError("call")
-    convert = _NUMPY_TYPES.get(node.func.attr)  # type: ignore[attr-defined]
+    convert = _NUMPY_TYPES.get(node.func.attr)
     if convert is None:
         raise ReprError("call")
     arg = _value(node.args[0], depth)

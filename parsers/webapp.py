@@ -332,7 +332,7 @@ class WebappRules(Rules):
             setattr(state, name, None)
 
     def _take_user(self, state: _PidState, request: _Request) -> str | None:
-        user = self._used(state.user, request)
+        user: str | None = self._used(state.user, request)
         state.user, state.new_request = None, False
         return user
 
@@ -448,12 +448,13 @@ class WebappRules(Rules):
         request = _viewing_request(state)
         self._used(state.viewing)
         state.viewing = None
-        if request is None:
+        view = request.view() if request is not None else None  # never None for its request
+        if request is None or view is None:
             self.ctx.stats.unattributed += 1
             return []
         request.consumed = True
         self._let_go(request)  # answered: it makes no other event
-        metric, ts, metric_id = request.view()  # type: ignore[misc]
+        metric, ts, metric_id = view
         return [TrainingDataViewed(**self.ctx.fields(line), metric=metric, anomaly_timestamp=ts,
                                    metric_id=metric_id, user=request.user)]
 
@@ -524,9 +525,9 @@ class WebappRules(Rules):
     def _create_line(self, line: Line, msg: str, state: _PidState) -> list[Event]:
         if m := REQUESTED.match(msg):
             if m.group(1) == "training_data":  # not ionosphere_learn / ionosphere_echo*
-                creation = _Creation(line, m.group(2), int(m.group(3)), as_int(m.group(4)))
-                creation.key = self._queue.add(line, creation)
-                state.creations.append(creation)
+                new = _Creation(line, m.group(2), int(m.group(3)), as_int(m.group(4)))
+                new.key = self._queue.add(line, new)
+                state.creations.append(new)
                 if len(state.creations) > MAX_CREATIONS_PER_PID:
                     return self._expire(state.creations[0])
         elif m := LEARN_DAYS.match(msg):
@@ -682,8 +683,8 @@ def _last(state: _PidState, wanted: Any) -> _Creation | None:
 def _int_list(value: Any) -> tuple[int, ...]:
     if not isinstance(value, list | tuple):
         return ()
-    ids = tuple(as_int(v) for v in value)
-    return () if any(i is None for i in ids) else ids  # type: ignore[return-value]
+    ids = tuple(i for i in (as_int(v) for v in value) if i is not None)
+    return ids if len(ids) == len(value) else ()
 
 
 def _validated_profile(row: Any) -> tuple[ValidatedProfile | None, int | None]:

@@ -57,6 +57,7 @@ def installed() -> Iterator[tuple[Path, Path, str]]:
                 ".pytest_cache",
                 ".hypothesis",
                 ".ruff_cache",
+                ".mypy_cache",
                 "bench-results",
                 "*.sqlite*",
             ),

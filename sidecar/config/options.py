@@ -417,7 +417,7 @@ def _apps(value: Any, where: _Where) -> tuple[str, ...]:
 def _channels(value: Any, where: _Where) -> tuple[tuple[str, tuple[str, ...]], ...]:
     if not isinstance(value, Mapping):
         raise where.error("a table (mapping) of namespace = channel or [channels]", value)
-    result = []
+    result: list[tuple[str, tuple[str, ...]]] = []
     for namespace, channels in value.items():
         item = _Where(where.file, f"{where.key}[{namespace!r}]", where.base)
         if isinstance(channels, Mapping):

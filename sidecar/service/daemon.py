@@ -92,7 +92,7 @@ class Daemon:
         self.metrics = metrics
         self.stop_event = threading.Event()
         self._last_store_error: str | None = None
-        self._pacing_saved: dict[str, object] = {}
+        self._pacing_saved: dict[str, dict[str, float | int]] = {}
         self._pacing_saved_at = float("-inf")
 
     def step(self) -> StepResult:

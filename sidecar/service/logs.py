@@ -86,7 +86,9 @@ def configure_logging(
             structlog.processors.format_exc_info,
             redact_tokens,
             renderer,
-            _redact_rendered,
+            # structlog types every processor as taking an event dict; after the renderer it
+            # is given the rendered line.
+            _redact_rendered,  # type: ignore[list-item]
         ],
     )
     handler = logging.StreamHandler(stream)

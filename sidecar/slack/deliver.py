@@ -358,7 +358,7 @@ class Deliverer:
         return None
 
     def _perform_upload(self, action: Action, channel_id: str,
-                        image: graph.Image | None) -> Posted:
+                        image: graph.Image | None) -> Posted | None:
         if action.file_id is not None:
             return self._await_share(action, channel_id)
         if image is None:

@@ -123,7 +123,6 @@ def _human(r: dict[str, Any]) -> str:
     body = "\n".join("    " + line for line in (r["text"] or "").splitlines())
     image = f"\n    graph: {r['graph']}" if r["graph"] else ""
     return f"{head}  ({r['event']['kind']})\n{body}{image}"
-    return f"{head}  ({r['event']['kind']})\n{body}"
 
 
 class MetricsPrinter:

@@ -19,7 +19,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Protocol
+from typing import Any, Protocol
 
 from parsers.alerts import MUTE_CYCLE, SLACK_ANOMALOUS
 from parsers.events import (
@@ -539,7 +539,14 @@ def _no_thread(final: bool, profiles: tuple[Profile, ...] = ()) -> Plan:
     return Plan(profiles=profiles, wait_until=0.0)
 
 
-_PLANNERS = {
+class _EventPlanner(Protocol):
+    """A planner of one event class (``event`` is of the class it is filed under)."""
+
+    def __call__(self, event: Any, /, known: Knowledge, config: Config,
+                 final: bool = False) -> Plan: ...
+
+
+_PLANNERS: dict[type[Event], _EventPlanner] = {
     AnomalyAlert: _plan_alert,
     BoundaryAlert: _plan_boundary,
     SlackThread: _plan_thread,

@@ -41,7 +41,7 @@ DAMAGED_HELP = ("move it aside (the daemon stopped) and start again; `skyline-si
                 " rebuilds threads and offsets from the logs")
 
 
-def damaged(path: Path | str, exc: BaseException) -> StoreError:
+def damaged(path: Path | str, exc: BaseException | str) -> StoreError:
     """One line for a state database SQLite cannot read (damaged pages, not a database)."""
     return StoreError(f"state database {path} is damaged ({exc}): {DAMAGED_HELP}")
 
@@ -360,7 +360,8 @@ class Store:
         return event_from_dict(json.loads(row[0])) if row else None
 
     def events(self, kind: str | None = None) -> list[Event]:
-        sql, args = "SELECT data FROM events", ()
+        args: tuple[str, ...] = ()
+        sql = "SELECT data FROM events"
         if kind is not None:
             sql, args = sql + " WHERE kind = ?", (kind,)
         rows = self.db.execute(sql + " ORDER BY seq", args)
