@@ -25,11 +25,10 @@ from datetime import date, datetime
 from pathlib import Path
 from typing import BinaryIO
 
-from sidecar.ingest import ParserFactory, default_parser_factory, durable_state
 from sidecar.state.store import FileState, Store
+from sidecar.tail.chunk import Chunk, ParserFactory, default_parser_factory, durable_state
 from sidecar.tail.fileid import ANCHOR_MAX, HEAD_MAX, FileId, anchor_of, digest, file_key
 from sidecar.tail.logfiles import GZIP_MAGIC
-from sidecar.tail.tailer import Chunk
 
 __all__ = ["BackfillResult", "FileResult", "backfill_files", "run_backfill"]
 
