@@ -20,6 +20,7 @@ from sidecar.state.store import FileState
 from sidecar.tail.chunk import Chunk
 from sidecar.tail.fileid import ANCHOR_MAX, file_key
 from sidecar.tail.names import followed_app
+from sidecar.tail.recovery import Recovery
 from sidecar.tail.tailer import Tailer
 
 
@@ -531,3 +532,23 @@ def test_state_at_matches_a_fresh_read(tmp_path: Path, clock: Clock) -> None:
     other = make(tmp_path, clock, known=[inside])
     assert data_of(drain(other)) == recs(250, 50)  # its anchor verified: resumed there
     assert other.stats.new_content == other.stats.rereads == 0
+
+
+def test_skyline_is_busy_while_its_log_management_runs(tmp_path: Path) -> None:
+    """The bin script's lock / wait files, or a ``.last`` written less than
+    rewrite_max_seconds ago by the (injected) wall clock, hold a rewrite's relocation back."""
+    wall = Clock()
+    wall.now = 1_800_000_000.0
+    recovery = Recovery(tmp_path, settle_seconds=1.0, rewrite_max_seconds=30.0, wall_clock=wall)
+    assert not recovery.busy("analyzer")
+    last = tmp_path / "analyzer.log.last"
+    append(last, rec(0))
+    os.utime(last, (wall.now - 5, wall.now - 5))
+    assert recovery.busy("analyzer") and not recovery.busy("mirage")
+    wall.advance(25)
+    assert not recovery.busy("analyzer")
+    for ext in (".lock", ".wait"):
+        marker = tmp_path / f"analyzer.log{ext}"
+        marker.touch()
+        assert recovery.busy("analyzer"), ext
+        marker.unlink()
