@@ -20,7 +20,7 @@ from parsers.events import (
     ValidatedProfile,
     event_from_dict,
 )
-from parsers.logparser import APPS, SELECTORS, LogParser, app_from_path
+from parsers.logparser import APPS, SELECTORS, LogParser
 
 __all__ = [
     "APPS",
@@ -44,6 +44,5 @@ __all__ = [
     "Source",
     "TrainingDataViewed",
     "ValidatedProfile",
-    "app_from_path",
     "event_from_dict",
 ]

@@ -351,8 +351,3 @@ class Framer:
             if search(data, pm.end() - 4, end) is not None:
                 yield start, end, pm
 
-
-def frame_bytes(data: bytes, offset: int = 0) -> list[Record]:
-    """Frame a whole byte string; an unterminated last line is a line of its own."""
-    framer = Framer(offset=offset)
-    return framer.feed(data) + framer.finish()

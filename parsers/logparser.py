@@ -13,7 +13,6 @@ selected either: the events are the same, only faster.
 from __future__ import annotations
 
 import re
-from pathlib import PurePath
 
 from parsers.alerts import AlertRules
 from parsers.boundary import BoundaryRules
@@ -101,22 +100,6 @@ _RULES: dict[str, type[Rules]] = {
     "ionosphere": IonosphereRules,
     "boundary": BoundaryRules,
 }
-
-# analyzer.log, mirage.log.2026-11-25 (midnight rotation), analyzer.log.2026-11-25.gz,
-# webapp.log.last / .new (bin/<app>.d log management)
-_LOG_NAME = re.compile(r"(analyzer|mirage|webapp|ionosphere|boundary)\.log(?:\..+)?")
-
-
-def app_from_path(path: str) -> str | None:
-    """The Skyline app whose log ``path`` is, from the file name; None if it is none of APPS.
-
-    >>> app_from_path("/var/log/skyline/mirage.log.2026-11-25")
-    'mirage'
-    >>> app_from_path("webapp.access.log") is None
-    True
-    """
-    m = _LOG_NAME.fullmatch(PurePath(path).name)
-    return m.group(1) if m else None
 
 
 class LogParser:

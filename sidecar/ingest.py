@@ -13,46 +13,15 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, replace
-from typing import Protocol
 
-from parsers.events import Event
 from sidecar.service.logs import get_logger
 from sidecar.state.store import FileState, Store, StoreError
-from sidecar.tail.tailer import Chunk, Tailer
+from sidecar.tail.chunk import Chunk, Parser, ParserFactory, default_parser_factory, durable_state
+from sidecar.tail.tailer import Tailer
 
-__all__ = ["IngestStats", "Ingestor", "Parser", "ParserFactory", "default_parser_factory",
-           "durable_state"]
+__all__ = ["IngestStats", "Ingestor"]
 
 log = get_logger("sidecar.ingest")
-
-
-class Parser(Protocol):
-    def feed(self, data: bytes) -> list[Event]: ...
-
-    def finish(self) -> list[Event]: ...
-
-
-#: (app, path, offset, line_no) -> a parser whose input starts at that offset
-ParserFactory = Callable[[str, str, int, int], Parser]
-
-
-def default_parser_factory(app: str, path: str, offset: int, line_no: int) -> Parser:
-    from parsers import LogParser
-
-    return LogParser(app, path, offset=offset, line_no=line_no)
-
-
-def durable_state(chunk: Chunk, parser: Parser, previous: FileState) -> FileState:
-    """The state to commit once the events ``parser`` returned for ``chunk`` are stored: the
-    chunk's end, or the parser's ``safe_offset`` while it holds a record back (``previous``,
-    the last committed state, when that lies before this chunk)."""
-    if chunk.final:
-        return chunk.after
-    safe = getattr(parser, "safe_offset", None)
-    if safe is None or safe >= chunk.after.offset:
-        return chunk.after
-    state = chunk.state_at(safe)
-    return state if state is not None else previous
 
 
 @dataclass

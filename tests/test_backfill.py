@@ -13,8 +13,10 @@ import skyline_lines as lines
 from skyline_sim import RunningIngest, SkylineApp, expected_event_ids, stored_ids, wait_for
 
 from sidecar.state.store import Store
-from sidecar.tail.fileid import identify
-from sidecar.tail.history import backfill_files, parse_name, run_backfill
+from sidecar.tail.fileid import digest
+from sidecar.tail.history import backfill_files, run_backfill
+from sidecar.tail.logfiles import LogFile
+from sidecar.tail.names import parse_name
 
 FAST = {"from_start": True, "settle_seconds": 0.3, "reconcile_seconds": 0.5}
 AT = datetime(2026, 11, 26, 13, 0, 0)
@@ -101,7 +103,7 @@ def test_reads_gzip_plain_and_last_with_progress(logs: Path, tmp_path: Path) -> 
     # a .last ends where the stopped process was cut off: its last line is taken too
     with open(logs / "mirage.log.last", "a") as f:
         f.write(alert_line(app, 7).rstrip("\n"))
-    assert identify(gz).head_hash == identify_text(texts["mirage.log.2026-11-24"])
+    assert head_hash(gz) == identify_text(texts["mirage.log.2026-11-24"])
     calls: list[tuple[str, int, int]] = []
     store = Store.open(tmp_path / "state.db")
     result = run_backfill(store, backfill_files(logs, ["mirage"]),
@@ -125,9 +127,13 @@ def test_reads_gzip_plain_and_last_with_progress(logs: Path, tmp_path: Path) -> 
 
 
 def identify_text(text: str) -> str:
-    from sidecar.tail.fileid import digest
-
     return digest(text.encode()[:4096])
+
+
+def head_hash(path: Path) -> str:
+    """The head hash backfill identifies ``path`` by (over decompressed bytes for gzip)."""
+    with LogFile(path) as f:
+        return digest(f.head())
 
 
 def test_files_tailed_live_are_skipped_even_gzipped(logs: Path, tmp_path: Path) -> None:
@@ -154,7 +160,7 @@ def test_files_tailed_live_are_skipped_even_gzipped(logs: Path, tmp_path: Path) 
     tailed = {s.head_hash: s.offset for s in store.files()}
     result = run_backfill(store, backfill_files(logs, ["mirage"]))
     by_path = {f.path: f for f in result.files}
-    rotated_offset = tailed[identify(gz).head_hash]
+    rotated_offset = tailed[head_hash(gz)]
     assert by_path[gz].start == by_path[gz_more].start == rotated_offset
     assert by_path[gz].events_new == 0 and by_path[gz_more].events_new == 1
     assert result.events_new == 1 and len(store.events()) == before + 1

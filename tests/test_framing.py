@@ -9,7 +9,7 @@ import skyline_lines as L
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from parsers.framing import APP, BIN, GUNICORN_LINE, MAX_LINE, ORPHAN, PREFIX, Framer, frame_bytes
+from parsers.framing import APP, BIN, GUNICORN_LINE, MAX_LINE, ORPHAN, PREFIX, Framer, Record
 from parsers.logparser import SELECTORS
 
 PROPERTY = settings(max_examples=200, deadline=None,
@@ -39,6 +39,12 @@ SAMPLES = [
 ]
 
 chunks = st.lists(st.one_of(st.sampled_from(SAMPLES), st.binary(max_size=30)), max_size=25)
+
+
+def frame_bytes(data: bytes, offset: int = 0) -> list[Record]:
+    """Frame a whole byte string; an unterminated last line is a line of its own."""
+    framer = Framer(offset=offset)
+    return framer.feed(data) + framer.finish()
 
 
 def split(data: bytes, cuts: list[int]) -> list[bytes]:

@@ -22,7 +22,8 @@ from skyline_sim import (
 
 from sidecar.ingest import Ingestor
 from sidecar.state.store import Store
-from sidecar.tail.tailer import Chunk, Tailer
+from sidecar.tail.chunk import Chunk
+from sidecar.tail.tailer import Tailer
 
 FAST = {"from_start": True, "settle_seconds": 0.3, "reconcile_seconds": 0.5}
 
@@ -264,7 +265,7 @@ def test_final_chunk_finishes_parser(logs: Path, tmp_path: Path) -> None:
     clock.now += 11
     assert ingestor.run_once() == 1
     [state] = store.files()
-    assert state.finished and tailer.following() == {}
+    assert state.finished and tailer.stats.generations_finished == 1
     tailer.close()
     store.close()
 
@@ -272,7 +273,7 @@ def test_final_chunk_finishes_parser(logs: Path, tmp_path: Path) -> None:
 def test_commit_state_is_a_chunk_state(logs: Path) -> None:
     """durable_state with a parser holding back a record inside the chunk gives exactly the
     state the tailer would compute when stopping there."""
-    from sidecar.ingest import durable_state
+    from sidecar.tail.chunk import durable_state
 
     at = datetime(2026, 11, 26, 13, 0, 0)
     body = "".join(lines.line(at, 3, f"line {i}") for i in range(200))

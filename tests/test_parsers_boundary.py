@@ -10,8 +10,9 @@ from datetime import datetime, timedelta
 import pytest
 import skyline_lines as L
 
-from parsers import BoundaryAlert, LogParser, app_from_path
+from parsers import BoundaryAlert, LogParser
 from parsers.events import Event, event_from_dict
+from sidecar.tail.names import app_from_path
 
 T0 = datetime(2026, 11, 26, 13, 15, 16)
 PID = 4242

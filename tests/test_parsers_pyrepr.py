@@ -9,9 +9,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from parsers import app_from_path
 from parsers.common import url_args
 from parsers.pyrepr import MAX_REPR, ReprError, literal, literal_or_none
+from sidecar.tail.names import app_from_path
 
 
 def test_reprs_skyline_logs() -> None:

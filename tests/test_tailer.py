@@ -17,8 +17,11 @@ from pathlib import Path
 import pytest
 
 from sidecar.state.store import FileState
+from sidecar.tail.chunk import Chunk
 from sidecar.tail.fileid import ANCHOR_MAX, file_key
-from sidecar.tail.tailer import Chunk, Tailer, followed_app
+from sidecar.tail.names import followed_app
+from sidecar.tail.recovery import Recovery
+from sidecar.tail.tailer import Tailer
 
 
 class Clock:
@@ -75,8 +78,14 @@ def data_of(chunks: list[Chunk], name: str | None = None) -> bytes:
     return b"".join(c.data for c in chunks if name is None or Path(c.after.path).name == name)
 
 
+def following(tailer: Tailer) -> dict[str, FileState]:
+    """The read state of every generation the tailer holds open (its internals: only tests
+    need to look)."""
+    return {k: replace(g.read, path=str(g.path)) for k, g in tailer._gens.items()}
+
+
 def states(tailer: Tailer) -> dict[str, FileState]:
-    return {Path(s.path).name: s for s in tailer.following().values()}
+    return {Path(s.path).name: s for s in following(tailer).values()}
 
 
 @pytest.fixture
@@ -129,7 +138,7 @@ def test_known_states_resume_exactly(tmp_path: Path, clock: Clock) -> None:
     drain(tailer)
     append(log, recs(10, 5))
     drain(tailer)
-    known = list(tailer.following().values())
+    known = list(following(tailer).values())
     tailer.close()
     append(log, recs(15, 5))
     resumed = make(tmp_path, clock, known=known, from_start=False)
@@ -273,7 +282,7 @@ def test_content_moved_after_rewrite_continues_after_anchor(tmp_path: Path, cloc
     append(log, head + tail)
     tailer = make(tmp_path, clock)
     drain(tailer)
-    known = list(tailer.following().values())
+    known = list(following(tailer).values())
     tailer.close()
     extra = recs(900, 7, "inserted")
     new = recs(200, 3)
@@ -296,7 +305,7 @@ def test_anchor_lost_goes_on_after_what_still_agrees(tmp_path: Path, clock: Cloc
     append(log, head + recs(100, 100))
     tailer = make(tmp_path, clock)
     drain(tailer)
-    known = list(tailer.following().values())
+    known = list(following(tailer).values())
     with open(log, "r+b") as f:
         f.truncate(0)
         f.write(head + recs(300, 120, "replaced"))
@@ -319,7 +328,7 @@ def test_inode_reuse_while_down_reads_new_content(tmp_path: Path, clock: Clock) 
     append(log, recs(0, 30, "old file"))
     tailer = make(tmp_path, clock)
     drain(tailer)
-    [old] = tailer.following().values()
+    [old] = following(tailer).values()
     tailer.close()
     log.unlink()
     append(log, recs(0, 40, "new file"))
@@ -357,7 +366,7 @@ def test_rotation_while_down(tmp_path: Path, clock: Clock) -> None:
     append(live, recs(0, 5))
     tailer = make(tmp_path, clock)
     drain(tailer)
-    known = list(tailer.following().values())
+    known = list(following(tailer).values())
     tailer.close()
     append(live, recs(5, 2))
     os.rename(live, tmp_path / "analyzer.log.2026-11-25")
@@ -386,7 +395,7 @@ def test_deleted_file_is_drained_then_finished(tmp_path: Path, clock: Clock) -> 
     [final] = drain(tailer)
     assert final.final and final.data == b"2026-11-26 13:00:05 :: 4242 :: cut sh"
     assert final.after.finished and final.after.offset == len(recs(0, 5)) + len(final.data)
-    assert tailer.following() == {}
+    assert following(tailer) == {}
     assert tailer.stats.generations_finished == 1
 
 
@@ -395,7 +404,7 @@ def test_known_state_of_a_vanished_file_is_finished(tmp_path: Path, clock: Clock
     append(log, recs(0, 3))
     tailer = make(tmp_path, clock)
     drain(tailer)
-    [state] = tailer.following().values()
+    [state] = following(tailer).values()
     tailer.close()
     log.unlink()
     tailer = make(tmp_path, clock, known=[state])
@@ -523,3 +532,23 @@ def test_state_at_matches_a_fresh_read(tmp_path: Path, clock: Clock) -> None:
     other = make(tmp_path, clock, known=[inside])
     assert data_of(drain(other)) == recs(250, 50)  # its anchor verified: resumed there
     assert other.stats.new_content == other.stats.rereads == 0
+
+
+def test_skyline_is_busy_while_its_log_management_runs(tmp_path: Path) -> None:
+    """The bin script's lock / wait files, or a ``.last`` written less than
+    rewrite_max_seconds ago by the (injected) wall clock, hold a rewrite's relocation back."""
+    wall = Clock()
+    wall.now = 1_800_000_000.0
+    recovery = Recovery(tmp_path, settle_seconds=1.0, rewrite_max_seconds=30.0, wall_clock=wall)
+    assert not recovery.busy("analyzer")
+    last = tmp_path / "analyzer.log.last"
+    append(last, rec(0))
+    os.utime(last, (wall.now - 5, wall.now - 5))
+    assert recovery.busy("analyzer") and not recovery.busy("mirage")
+    wall.advance(25)
+    assert not recovery.busy("analyzer")
+    for ext in (".lock", ".wait"):
+        marker = tmp_path / f"analyzer.log{ext}"
+        marker.touch()
+        assert recovery.busy("analyzer"), ext
+        marker.unlink()

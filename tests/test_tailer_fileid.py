@@ -10,7 +10,8 @@ from pathlib import Path
 import pytest
 
 import sidecar.tail.fileid as fileid
-from sidecar.tail.fileid import ANCHOR_MAX, anchor_of, count_lines, digest, find_anchor, identify
+from sidecar.tail.fileid import ANCHOR_MAX, anchor_of, count_lines, digest, find_anchor
+from sidecar.tail.logfiles import LogFile
 
 
 def skyline_text(n: int, seed: int = 0) -> bytes:
@@ -58,15 +59,16 @@ def test_find_anchor_finds_first_matching_line_end(tmp_path: Path, block: int,
         os.close(fd)
 
 
-def test_identify_gzip_by_decompressed_head(tmp_path: Path) -> None:
+def test_gzip_head_is_the_decompressed_head(tmp_path: Path) -> None:
     data = skyline_text(200)
     plain = tmp_path / "mirage.log.2026-11-25"
     plain.write_bytes(data)
     packed = tmp_path / "packed"  # detected by magic bytes, not by name
     packed.write_bytes(gzip.compress(data))
-    a, b = identify(plain), identify(packed)
-    assert (a.head_hash, a.head_len) == (b.head_hash, b.head_len) == (digest(data[:4096]), 4096)
-    assert (a.dev, a.inode) != (b.dev, b.inode)
+    with LogFile(plain) as a, LogFile(packed) as b:
+        assert (a.gzip, b.gzip) == (False, True)
+        assert a.head() == b.head() == data[:4096]
+        assert a.read(100) == b.read(100) == data[4096:4196]
 
 
 def test_count_lines(tmp_path: Path) -> None:

@@ -11,8 +11,9 @@ from collections.abc import Callable
 
 import click
 
-from parsers import APPS, Event, LogParser, app_from_path
+from parsers import APPS, Event, LogParser
 from sidecar.tail.logfiles import open_log
+from sidecar.tail.names import app_from_path
 
 CHUNK = 1 << 20
 _SKIP = frozenset({"kind", "app", "logged_at", "message", "source"})

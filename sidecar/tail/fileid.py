@@ -15,20 +15,9 @@ from __future__ import annotations
 import hashlib
 import os
 import re
-from pathlib import Path
-from typing import NamedTuple
-
-from sidecar.tail.logfiles import open_log
 
 HEAD_MAX = 4096
 ANCHOR_MAX = 4096
-
-
-class FileId(NamedTuple):
-    dev: int
-    inode: int
-    head_hash: str
-    head_len: int
 
 
 def digest(data: bytes) -> str:
@@ -39,14 +28,6 @@ def file_key(dev: int, inode: int) -> str:
     """The state key of a generation. Unique among files we hold open (an open inode is never
     reused); a reused inode overwrites the row of a generation that is gone."""
     return f"{dev}:{inode}"
-
-
-def identify(path: Path | str) -> FileId:
-    """(dev, inode, head_hash, head_len) of ``path``; for gzip over the decompressed head."""
-    st = os.stat(path)
-    with open_log(str(path)) as f:
-        head = f.read(HEAD_MAX)
-    return FileId(st.st_dev, st.st_ino, digest(head), len(head))
 
 
 def anchor_start(window: bytes, offset: int) -> int:
