@@ -27,7 +27,7 @@ from parsers.events import (
     SlackThread,
     TrainingDataViewed,
 )
-from sidecar.service.daemon import plan_pending
+from sidecar.pipeline import plan_pending
 from sidecar.slack.deliver import Deliverer
 from sidecar.slack.gateway import WebGateway
 from sidecar.slack.pacing import Limiter

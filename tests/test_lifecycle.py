@@ -33,7 +33,7 @@ from parsers.events import (
     FeaturesProfilesValidated,
 )
 from sidecar.config.logtime import log_epoch, log_zone
-from sidecar.service.daemon import plan_pending
+from sidecar.pipeline import plan_pending
 from sidecar.slack.planner import alert_key
 from sidecar.state.store import Store
 

@@ -22,7 +22,7 @@ from fake_slack import FakeSlack
 from pngs import png_bytes, training_png
 from slack_pipeline import TS, alert, make_config, with_slack
 
-from sidecar.service.daemon import plan_pending
+from sidecar.pipeline import plan_pending
 from sidecar.service.logs import configure_logging
 from sidecar.slack.deliver import Deliverer
 from sidecar.slack.gateway import WebGateway
