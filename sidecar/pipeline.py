@@ -34,8 +34,15 @@ _ANY_WAIT = 1e12
 _PLAN_ORDER = {SlackThread: 0, AnomalyAlert: 1}
 
 
-def plan_pending(store: Store, config: Config, *, post: bool = True, after_seq: int = 0,
-                 clock: Callable[[], float] = time.time, batch_size: int = PLAN_BATCH) -> int:
+def plan_pending(
+    store: Store,
+    config: Config,
+    *,
+    post: bool = True,
+    after_seq: int = 0,
+    clock: Callable[[], float] = time.time,
+    batch_size: int = PLAN_BATCH,
+) -> int:
     """Turn every stored, unplanned event whose wait is over into outbox actions; returns how
     many were planned (not those still waiting).
 
@@ -58,12 +65,22 @@ def plan_pending(store: Store, config: Config, *, post: bool = True, after_seq: 
                 store.record_error("route", plan.error)
                 log.error("cannot post", event_id=event.event_id, error=plan.error)
                 continue
-            store.record_plan(event.event_id, plan.actions, profiles=plan.profiles,
-                              threads=plan.threads, wait_until=plan.wait_until)
+            store.record_plan(
+                event.event_id,
+                plan.actions,
+                profiles=plan.profiles,
+                threads=plan.threads,
+                wait_until=plan.wait_until,
+            )
             if plan.actions:
-                log.info("planned", event_id=event.event_id, kind=event.kind,
-                         metric=getattr(event, "metric", None), actions=len(plan.actions),
-                         note=plan.note)
+                log.info(
+                    "planned",
+                    event_id=event.event_id,
+                    kind=event.kind,
+                    metric=getattr(event, "metric", None),
+                    actions=len(plan.actions),
+                    note=plan.note,
+                )
             count += 1 if plan.wait_until is None else 0
         if len(batch) < batch_size:
             return count
@@ -88,8 +105,16 @@ class Pipeline:
     only the events stored after that point.
     """
 
-    def __init__(self, store: Store, config: Config, deliverer: Deliverer | None = None, *,
-                 ingestor: Ingestor | None = None, post: bool = True, after_seq: int = 0):
+    def __init__(
+        self,
+        store: Store,
+        config: Config,
+        deliverer: Deliverer | None = None,
+        *,
+        ingestor: Ingestor | None = None,
+        post: bool = True,
+        after_seq: int = 0,
+    ):
         self.store = store
         self.config = config
         self.deliverer = deliverer
@@ -114,17 +139,25 @@ class Pipeline:
     def idle(self) -> bool:
         """Nothing left: no action to deliver, no event waiting to be planned (those kept for
         the next start aside)."""
-        return (self.store.counts()["outbox_pending"] == 0
-                and not self.store.unplanned(_ANY_WAIT, limit=1, after_seq=self.after_seq))
+        return self.store.counts()["outbox_pending"] == 0 and not self.store.unplanned(
+            _ANY_WAIT, limit=1, after_seq=self.after_seq
+        )
 
     def next_ready_in(self) -> float | None:
         """Seconds until the deliverer has something to do, None if nothing is pending."""
         return None if self.deliverer is None else self.deliverer.next_ready_in()
 
-    def drain(self, *, deadline: float | None = None, stop_when_halted: bool = False,
-              progress: Callable[[int], None] | None = None, progress_every: float = 10.0,
-              max_sleep: float = 1.0, idle_sleep: float = 0.05,
-              sleep: Callable[[float], None] = time.sleep) -> bool:
+    def drain(
+        self,
+        *,
+        deadline: float | None = None,
+        stop_when_halted: bool = False,
+        progress: Callable[[int], None] | None = None,
+        progress_every: float = 10.0,
+        max_sleep: float = 1.0,
+        idle_sleep: float = 0.05,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> bool:
         """Step until :meth:`idle`; True then. False at ``deadline`` (monotonic), or once
         delivery is halted (a revoked token) if ``stop_when_halted``. ``progress`` is told the
         number of pending actions every ``progress_every`` seconds."""
