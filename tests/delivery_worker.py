@@ -9,8 +9,6 @@ import sys
 from dataclasses import replace
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-
 from slack_pipeline import deliverer_for, make_config, with_slack
 
 from sidecar.pipeline import Pipeline
