@@ -34,7 +34,7 @@ from typing import TextIO
 
 # Siblings (a script's own folder is on the path); make_example_logs puts tests/ there too.
 import make_example_logs as ex
-import skyline_lines as L
+from support import skyline_lines as L
 
 HERE = Path(__file__).resolve().parent
 REPO = HERE.parent

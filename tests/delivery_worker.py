@@ -9,7 +9,7 @@ import sys
 from dataclasses import replace
 from pathlib import Path
 
-from slack_pipeline import deliverer_for, make_config, with_slack
+from support.slack_pipeline import deliverer_for, make_config, with_slack
 
 from sidecar.pipeline import Pipeline
 from sidecar.service.logs import configure_logging

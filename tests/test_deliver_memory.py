@@ -8,8 +8,8 @@ import time
 from collections.abc import Iterator
 
 import pytest
-from slack_pipeline import METRIC, TS, alert, lifecycle, make_config, with_slack
 from support.memory_gateway import MemoryGateway
+from support.slack_pipeline import METRIC, TS, alert, lifecycle, make_config, with_slack
 
 from parsers.events import TrainingDataViewed
 from sidecar.config.options import Config

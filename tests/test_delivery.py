@@ -6,8 +6,8 @@ import time
 from datetime import datetime, timedelta
 
 import pytest
-from fake_slack import FakeSlack
-from slack_pipeline import (
+from support.fake_slack import FakeSlack
+from support.slack_pipeline import (
     METRIC,
     TS,
     alert,

@@ -10,8 +10,8 @@ import time
 from dataclasses import replace
 from pathlib import Path
 
-from pngs import training_png
-from slack_pipeline import METRIC, TS, alert, make_config
+from support.pngs import training_png
+from support.slack_pipeline import METRIC, TS, alert, make_config
 
 from sidecar.commands.common import make_deliverer
 from sidecar.pipeline import plan_pending

@@ -12,8 +12,8 @@ import tempfile
 import time
 from pathlib import Path
 
-from fake_slack import FakeSlack
-from slack_pipeline import alert, make_config, with_slack
+from support.fake_slack import FakeSlack
+from support.slack_pipeline import alert, make_config, with_slack
 
 from sidecar.pipeline import plan_pending
 from sidecar.service.logs import configure_logging

@@ -18,9 +18,9 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-from fake_slack import FakeSlack
-from pngs import png_bytes, training_png
-from slack_pipeline import TS, alert, make_config, with_slack
+from support.fake_slack import FakeSlack
+from support.pngs import png_bytes, training_png
+from support.slack_pipeline import TS, alert, make_config, with_slack
 
 from sidecar.pipeline import plan_pending
 from sidecar.service.logs import configure_logging

@@ -14,7 +14,7 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from slack_pipeline import alert, make_config
+from support.slack_pipeline import alert, make_config
 
 from sidecar.pipeline import plan_pending
 from sidecar.service.logs import configure_logging
