@@ -1,4 +1,4 @@
-"""Shared fixtures: a fake Slack Web API server on 127.0.0.1 (see tests/support/fake_slack.py)."""
+"""Shared fixtures: a fake Slack Web API server on 127.0.0.1 (see tests/support/fakeslack/)."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ from collections.abc import Iterator
 
 import pytest
 from slack_sdk import WebClient
-from support.fake_slack import FakeSlack
+from support.fakeslack import FakeSlack
 
 
 @pytest.fixture

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 from support import skyline_lines as L
-from support.fake_slack import FakeSlack
+from support.fakeslack import FakeSlack
 from support.skyline_sim import SkylineApp, wait_for
 
 ROOT = Path(__file__).resolve().parents[1]

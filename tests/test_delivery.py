@@ -6,7 +6,7 @@ import time
 from datetime import datetime, timedelta
 
 import pytest
-from support.fake_slack import FakeSlack
+from support.fakeslack import FakeSlack
 from support.slack_pipeline import (
     METRIC,
     TS,

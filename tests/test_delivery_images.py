@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import ClassVar
 
 import pytest
-from support.fake_slack import FakeSlack
+from support.fakeslack import FakeSlack
 from support.pngs import png_bytes, training_png
 from support.slack_pipeline import METRIC, TS, alert, deliverer_for, drain, lifecycle, make_config
 

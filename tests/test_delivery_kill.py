@@ -12,7 +12,7 @@ from collections import Counter
 from pathlib import Path
 
 import pytest
-from support.fake_slack import FakeSlack
+from support.fakeslack import FakeSlack
 from support.pngs import training_png
 from support.slack_pipeline import METRIC, TS, alert, lifecycle
 

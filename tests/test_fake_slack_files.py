@@ -7,7 +7,7 @@ import urllib.request
 import pytest
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
-from support.fake_slack import FakeSlack
+from support.fakeslack import FakeSlack
 from support.pngs import png_bytes
 
 

@@ -520,7 +520,7 @@ def test_thread_keys_do_not_depend_on_the_daemons_time_zone(process_tz):
 
 @pytest.mark.slow
 def test_the_lineage_lands_in_its_thread_through_kill_9_and_restarts(tmp_path):
-    from support.fake_slack import FakeSlack
+    from support.fakeslack import FakeSlack
     from support.skyline_sim import SkylineApp, wait_for
     from test_daemon import start, webapp_create, write_config
 

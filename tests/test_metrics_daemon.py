@@ -12,7 +12,7 @@ import time
 from pathlib import Path
 
 from support.carbon_listener import CarbonListener, closed_port
-from support.fake_slack import FakeSlack
+from support.fakeslack import FakeSlack
 from support.skyline_sim import SkylineApp, wait_for
 from test_daemon import ROOT, write_config
 

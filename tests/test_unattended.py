@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 from support import skyline_lines as lines
-from support.fake_slack import FakeSlack
+from support.fakeslack import FakeSlack
 
 REPO = Path(__file__).resolve().parent.parent
 AT = datetime(2026, 11, 26, 13, 0, 0)

@@ -32,7 +32,7 @@ from datetime import datetime
 from pathlib import Path
 
 from support import skyline_lines as lines
-from support.fake_slack import FakeSlack
+from support.fakeslack import FakeSlack
 
 from tests.bench.bench_parse import env_number, tmp_dir
 from tests.bench.genlogs import APPS, write_log

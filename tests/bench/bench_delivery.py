@@ -12,7 +12,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from support.fake_slack import FakeSlack
+from support.fakeslack import FakeSlack
 from support.slack_pipeline import alert, make_config, with_slack
 
 from sidecar.pipeline import plan_pending

@@ -18,7 +18,7 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-from support.fake_slack import FakeSlack
+from support.fakeslack import FakeSlack
 from support.pngs import png_bytes, training_png
 from support.slack_pipeline import TS, alert, make_config, with_slack
 

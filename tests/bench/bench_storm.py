@@ -26,7 +26,7 @@ from datetime import datetime
 from pathlib import Path
 
 from support import skyline_lines as lines
-from support.fake_slack import SLACK_TIERS, FakeSlack
+from support.fakeslack import SLACK_TIERS, FakeSlack
 
 from tests.bench.bench_daemon import sidecar_command, stop, wait_up
 from tests.bench.bench_parse import env_number, tmp_dir
