@@ -32,15 +32,14 @@ from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import TextIO
 
+# Siblings (a script's own folder is on the path); make_example_logs puts tests/ there too.
+import make_example_logs as ex
+from support import skyline_lines as L
+
 HERE = Path(__file__).resolve().parent
 REPO = HERE.parent
 BUNDLED_LOGS = HERE / "skyline-logs"
 DEMO_TOML = HERE / "demo.toml"
-if str(HERE) not in sys.path:
-    sys.path.insert(0, str(HERE))
-
-import make_example_logs as ex  # noqa: E402  (puts tests/ on sys.path too)
-import skyline_lines as L  # noqa: E402
 
 # skyline/analyzer/agent.py:103-112, the handler and formatter of every Skyline app
 SKYLINE_FORMAT = "%(asctime)s :: %(process)s :: %(message)s"

@@ -4,8 +4,8 @@
     .venv/bin/python examples/make_example_logs.py      # rewrites examples/skyline-logs/*.log
 
 Skyline v5 wording, 2026-11-26 (server time UTC). Every message comes from a
-tests/skyline_lines.py builder (Skyline's own format strings), so there is one source of truth for
-Skyline's wording; the line sequences below (``mirage_alert``, ``training_data_view``,
+tests/support/skyline_lines.py builder (Skyline's own format strings), so there is one source of
+truth for Skyline's wording; the line sequences below (``mirage_alert``, ``training_data_view``,
 ``features_profile_created``, ...) are also what examples/demo.py appends live.
 
 What the logs hold, besides the noise Skyline writes (bin script and gunicorn lines, run summaries,
@@ -38,7 +38,7 @@ TESTS = HERE.parent / "tests"
 if str(TESTS) not in sys.path:
     sys.path.insert(0, str(TESTS))
 
-import skyline_lines as L  # noqa: E402
+from support import skyline_lines as L  # noqa: E402
 
 APPS = ("analyzer", "mirage", "webapp", "ionosphere", "boundary")
 SKYLINE_URL = "https://skyline.example.com"

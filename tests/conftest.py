@@ -1,12 +1,12 @@
-"""Shared fixtures: a fake Slack Web API server on 127.0.0.1 (see tests/fake_slack.py)."""
+"""Shared fixtures: a fake Slack Web API server on 127.0.0.1 (see tests/support/fakeslack/)."""
 
 from __future__ import annotations
 
 from collections.abc import Iterator
 
 import pytest
-from fake_slack import FakeSlack
 from slack_sdk import WebClient
+from support.fakeslack import FakeSlack
 
 
 @pytest.fixture

@@ -6,15 +6,12 @@ SLACK_OPTS: the id comes from Slack) and a folder makes alerts graph uploads fro
 from __future__ import annotations
 
 import sys
-import time
 from dataclasses import replace
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
+from support.slack_pipeline import deliverer_for, make_config, with_slack
 
-from slack_pipeline import deliverer_for, make_config, with_slack
-
-from sidecar.service.daemon import plan_pending
+from sidecar.pipeline import Pipeline
 from sidecar.service.logs import configure_logging
 from sidecar.state.store import Store
 
@@ -32,12 +29,8 @@ def main(db: str, base_url: str, channel_id: str, folder: str | None = None) -> 
     deliverer = deliverer_for(store, config, rate=20.0, burst=5.0, timeout=1.0,
                               upload_settle=2.0)
     deliverer._backoff = lambda attempts: 0.05
-    while True:
-        plan_pending(store, config)
-        deliverer.run_once()
-        if store.counts()["outbox_pending"] == 0 and not store.unplanned(time.time() + 1e9):
-            return 0
-        time.sleep(0.01)
+    Pipeline(store, config, deliverer).drain(max_sleep=0.01, idle_sleep=0.01)
+    return 0
 
 
 if __name__ == "__main__":

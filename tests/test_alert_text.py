@@ -15,7 +15,7 @@ from urllib.parse import quote
 from zoneinfo import ZoneInfo
 
 import pytest
-import skyline_lines as L
+from support import skyline_lines as L
 
 from parsers import AnomalyAlert, BoundaryAlert, LogParser
 from sidecar.config.options import DEFAULT_GRAPH_SETTINGS, SkylineOptions

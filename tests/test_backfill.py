@@ -9,8 +9,8 @@ from datetime import date, datetime
 from pathlib import Path
 
 import pytest
-import skyline_lines as lines
-from skyline_sim import RunningIngest, SkylineApp, expected_event_ids, stored_ids, wait_for
+from support import skyline_lines as lines
+from support.skyline_sim import RunningIngest, SkylineApp, expected_event_ids, stored_ids, wait_for
 
 from sidecar.state.store import Store
 from sidecar.tail.fileid import digest

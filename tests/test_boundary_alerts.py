@@ -7,8 +7,8 @@ from datetime import datetime
 from pathlib import Path
 
 import pytest
-import skyline_lines as L
-from slack_pipeline import deliverer_for, drain, lifecycle, make_config, with_slack
+from support import skyline_lines as L
+from support.slack_pipeline import deliverer_for, drain, lifecycle, make_config, with_slack
 
 from parsers import LogParser
 from parsers.events import TrainingDataViewed

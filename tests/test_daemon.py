@@ -15,9 +15,9 @@ from collections import Counter
 from pathlib import Path
 
 import pytest
-import skyline_lines as L
-from fake_slack import FakeSlack
-from skyline_sim import SkylineApp, wait_for
+from support import skyline_lines as L
+from support.fakeslack import FakeSlack
+from support.skyline_sim import SkylineApp, wait_for
 
 ROOT = Path(__file__).resolve().parents[1]
 SKYLINE_URL = "https://skyline.example.com"

@@ -6,8 +6,8 @@ import time
 from datetime import datetime, timedelta
 
 import pytest
-from fake_slack import FakeSlack
-from slack_pipeline import (
+from support.fakeslack import FakeSlack
+from support.slack_pipeline import (
     METRIC,
     TS,
     alert,
@@ -27,7 +27,7 @@ from parsers.events import (
     SlackThread,
     TrainingDataViewed,
 )
-from sidecar.service.daemon import plan_pending
+from sidecar.pipeline import plan_pending
 from sidecar.slack.deliver import Deliverer
 from sidecar.slack.gateway import WebGateway
 from sidecar.slack.pacing import Limiter

@@ -14,9 +14,9 @@ from pathlib import Path
 from typing import ClassVar
 
 import pytest
-from fake_slack import FakeSlack
-from pngs import png_bytes, training_png
-from slack_pipeline import METRIC, TS, alert, deliverer_for, drain, lifecycle, make_config
+from support.fakeslack import FakeSlack
+from support.pngs import png_bytes, training_png
+from support.slack_pipeline import METRIC, TS, alert, deliverer_for, drain, lifecycle, make_config
 
 from parsers.events import FeaturesProfileCreated, TrainingDataViewed
 from sidecar.config.options import Config

@@ -12,9 +12,9 @@ from collections import Counter
 from pathlib import Path
 
 import pytest
-from fake_slack import FakeSlack
-from pngs import training_png
-from slack_pipeline import METRIC, TS, alert, lifecycle
+from support.fakeslack import FakeSlack
+from support.pngs import training_png
+from support.slack_pipeline import METRIC, TS, alert, lifecycle
 
 from parsers.events import FeaturesProfileCreated, TrainingDataViewed
 from sidecar.state.store import Store

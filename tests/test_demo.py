@@ -13,16 +13,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import demo  # examples/ is on pytest's pythonpath (pyproject.toml)
+import make_example_logs as ex
 import pytest
 
 REPO = Path(__file__).resolve().parent.parent
 EXAMPLES = REPO / "examples"
 BUNDLED = EXAMPLES / "skyline-logs"
-if str(EXAMPLES) not in sys.path:
-    sys.path.insert(0, str(EXAMPLES))
-
-import demo  # noqa: E402
-import make_example_logs as ex  # noqa: E402
 
 SECONDS = 10
 THREAD = {"metric": ex.WEB01, "anomaly_timestamp": ex.WEB01_TS}

@@ -10,11 +10,11 @@ import time
 from dataclasses import replace
 from pathlib import Path
 
-from pngs import training_png
-from slack_pipeline import METRIC, TS, alert, make_config
+from support.pngs import training_png
+from support.slack_pipeline import METRIC, TS, alert, make_config
 
 from sidecar.commands.common import make_deliverer
-from sidecar.service.daemon import plan_pending
+from sidecar.pipeline import plan_pending
 from sidecar.state.store import Store
 
 OTHER = "stats.web02.cpu.user"

@@ -5,10 +5,10 @@ from __future__ import annotations
 import urllib.request
 
 import pytest
-from fake_slack import FakeSlack
-from pngs import png_bytes
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
+from support.fakeslack import FakeSlack
+from support.pngs import png_bytes
 
 
 @pytest.fixture

@@ -5,9 +5,9 @@ from __future__ import annotations
 from datetime import datetime
 from unittest.mock import patch
 
-import skyline_lines as L
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from support import skyline_lines as L
 
 from parsers.framing import APP, BIN, GUNICORN_LINE, MAX_LINE, ORPHAN, PREFIX, Framer, Record
 from parsers.logparser import SELECTORS

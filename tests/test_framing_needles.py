@@ -6,9 +6,9 @@ from __future__ import annotations
 from datetime import datetime
 from pathlib import Path
 
-import skyline_lines as L
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from support import skyline_lines as L
 
 from parsers.framing import Framer, Record
 from parsers.logparser import NEEDLES, SELECTORS

@@ -9,8 +9,8 @@ from dataclasses import replace
 from pathlib import Path
 
 import pytest
-from pngs import png_bytes, training_png
-from slack_pipeline import METRIC, TS, alert, make_config
+from support.pngs import png_bytes, training_png
+from support.slack_pipeline import METRIC, TS, alert, make_config
 
 from sidecar.config.options import load_config
 from sidecar.slack import graph

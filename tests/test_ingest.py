@@ -10,9 +10,9 @@ from datetime import datetime
 from pathlib import Path
 
 import pytest
-import skyline_lines as lines
 import sqlite_utils
-from skyline_sim import (
+from support import skyline_lines as lines
+from support.skyline_sim import (
     RunningIngest,
     SkylineApp,
     expected_event_ids,

@@ -11,8 +11,8 @@ from collections.abc import Iterator
 from datetime import datetime, timedelta
 
 import pytest
-import skyline_lines as L
-from slack_pipeline import (
+from support import skyline_lines as L
+from support.slack_pipeline import (
     METRIC,
     TS,
     alert,
@@ -33,7 +33,7 @@ from parsers.events import (
     FeaturesProfilesValidated,
 )
 from sidecar.config.logtime import log_epoch, log_zone
-from sidecar.service.daemon import plan_pending
+from sidecar.pipeline import plan_pending
 from sidecar.slack.planner import alert_key
 from sidecar.state.store import Store
 
@@ -520,8 +520,8 @@ def test_thread_keys_do_not_depend_on_the_daemons_time_zone(process_tz):
 
 @pytest.mark.slow
 def test_the_lineage_lands_in_its_thread_through_kill_9_and_restarts(tmp_path):
-    from fake_slack import FakeSlack
-    from skyline_sim import SkylineApp, wait_for
+    from support.fakeslack import FakeSlack
+    from support.skyline_sim import SkylineApp, wait_for
     from test_daemon import start, webapp_create, write_config
 
     logs = tmp_path / "logs"

@@ -9,13 +9,13 @@ from pathlib import Path
 
 import pytest
 import structlog
-from carbon_listener import CarbonListener, closed_port
-from slack_pipeline import alert, deliverer_for, drain, make_config
+from support.carbon_listener import CarbonListener, closed_port
+from support.slack_pipeline import alert, deliverer_for, drain, make_config
 
 from parsers.events import EVENT_TYPES
 from sidecar.config.options import ConfigError, MetricsOptions, load_config
+from sidecar.pipeline import plan_pending
 from sidecar.service.carbon import CarbonClient
-from sidecar.service.daemon import plan_pending
 from sidecar.service.metrics import DeliveryCounts, Snapshot, collect, lines, percentile
 from sidecar.service.reporter import MetricsReporter, saved_status, status_text
 from sidecar.slack.deliver import DeliveryStats

@@ -11,9 +11,9 @@ import sys
 import time
 from pathlib import Path
 
-from carbon_listener import CarbonListener, closed_port
-from fake_slack import FakeSlack
-from skyline_sim import SkylineApp, wait_for
+from support.carbon_listener import CarbonListener, closed_port
+from support.fakeslack import FakeSlack
+from support.skyline_sim import SkylineApp, wait_for
 from test_daemon import ROOT, write_config
 
 PREFIX = "skyline.slack_sidecar.e2e"

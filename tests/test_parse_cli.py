@@ -8,8 +8,8 @@ from datetime import datetime
 from pathlib import Path
 
 import pytest
-import skyline_lines as L
 from click.testing import CliRunner
+from support import skyline_lines as L
 
 from sidecar.cli import main
 from sidecar.tail.logfiles import open_log

@@ -6,7 +6,7 @@ import math
 from datetime import datetime, timedelta
 
 import pytest
-import skyline_lines as L
+from support import skyline_lines as L
 
 from parsers import AnomalyAlert, LogParser, SlackThread
 from parsers.alerts import parse_metric_item, thread_ts_value

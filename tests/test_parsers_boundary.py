@@ -8,7 +8,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 import pytest
-import skyline_lines as L
+from support import skyline_lines as L
 
 from parsers import BoundaryAlert, LogParser
 from parsers.events import Event, event_from_dict

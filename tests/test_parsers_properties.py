@@ -6,9 +6,9 @@ from datetime import datetime, timedelta
 from pathlib import Path
 
 import pytest
-import skyline_lines as L
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from support import skyline_lines as L
 
 from parsers import APPS, MAX_PIDS, LogParser
 from parsers.common import MAX_HELD, AgeQueue

@@ -12,9 +12,9 @@ import math
 from typing import Any
 
 import pytest
-import skyline_lines as L
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from support import skyline_lines as L
 
 from parsers.alerts import (
     parse_alert,

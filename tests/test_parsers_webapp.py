@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 import pytest
-import skyline_lines as L
+from support import skyline_lines as L
 
 from parsers import (
     FeaturesProfileCreated,

@@ -6,7 +6,7 @@ import math
 import random
 
 import pytest
-from fake_slack import ManualClock
+from support.fakeslack import ManualClock
 
 from sidecar.slack.pacing import DECREASE, QUIET, Limiter, Pace
 

@@ -8,7 +8,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from slack_pipeline import alert, deliverer_for, drain, make_config
+from support.slack_pipeline import alert, deliverer_for, drain, make_config
 
 from sidecar.state.store import FileState, Store
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import sys
-import time
 from contextlib import nullcontext
 from dataclasses import replace
 from datetime import date, datetime
@@ -21,10 +20,8 @@ from sidecar.commands.common import (
     setup_logging,
     state_errors,
 )
-from sidecar.service.daemon import plan_pending
+from sidecar.pipeline import Pipeline
 from sidecar.service.lock import exclusive
-from sidecar.slack.deliver import Deliverer
-from sidecar.state.store import Store
 from sidecar.tail.history import backfill_files, run_backfill
 
 
@@ -67,20 +64,15 @@ class Progress:
             self.bar.__exit__(*exc)
 
 
-def deliver_all(deliverer: Deliverer, store: Store) -> None:
+def deliver_all(pipeline: Pipeline) -> None:
     """Deliver the outbox to the end, paced like the daemon, reporting as it goes."""
-    last = 0.0
-    while store.counts()["outbox_pending"] and not deliverer.halted:
-        deliverer.run_once()
-        if time.monotonic() - last > 10:
-            click.echo(f"backfill: {store.counts()['outbox_pending']} Slack actions to go",
-                       err=True)
-            last = time.monotonic()
-        wait = deliverer.next_ready_in()
-        time.sleep(0.05 if wait is None else min(max(wait, 0.0), 1.0))
-    if deliverer.halted:
-        raise click.ClickException(f"Slack delivery halted: {deliverer.halted}; the rest stays"
-                                   " in the outbox for `run`")
+    def progress(pending: int) -> None:
+        click.echo(f"backfill: {pending} Slack actions to go", err=True)
+
+    pipeline.drain(stop_when_halted=True, progress=progress)
+    if pipeline.deliverer is not None and pipeline.deliverer.halted:
+        raise click.ClickException(f"Slack delivery halted: {pipeline.deliverer.halted}; the"
+                                   " rest stays in the outbox for `run`")
 
 
 @click.command()
@@ -134,7 +126,8 @@ def _backfill(config: Any, paths: list[Path], *, post: bool, dry_run: bool, fmt:
     kinds = store.kinds(after_seq=first)
     # Everything is read: no lifecycle event needs to wait for a thread any more.
     final = replace(config, slack=replace(config.slack, lifecycle_grace_seconds=0.0))
-    planned = plan_pending(store, final, post=post, after_seq=first)
+    pipeline = Pipeline(store, final, post=post, after_seq=first)
+    planned = pipeline.plan()
     for f in result.files:
         line = f"backfill: {f.action:<8} {f.path}"
         if f.action in ("read", "resumed"):
@@ -148,7 +141,8 @@ def _backfill(config: Any, paths: list[Path], *, post: bool, dry_run: bool, fmt:
                f" {len(paths)} files in {(datetime.now() - started).total_seconds():.1f}s;"
                f" events stored by kind: {dict(sorted(kinds.items()))}", err=True)
     if post and actions:
-        deliver_all(make_deliverer(config, store, dry_run=dry_run, fmt=fmt), store)
+        pipeline.deliverer = make_deliverer(config, store, dry_run=dry_run, fmt=fmt)
+        deliver_all(pipeline)
     failed = result.by_action("failed")
     store.close()
     if failed:

@@ -19,7 +19,7 @@ from sidecar.slack.deliver import Deliverer
 from sidecar.slack.dryrun import PrintingGateway
 from sidecar.slack.gateway import WebGateway
 from sidecar.slack.pacing import Limiter
-from sidecar.state.store import Store, StoreError, damaged
+from sidecar.state.store import Action, Store, StoreError, damaged
 
 config_option = click.option(
     "--config", "config_path", type=click.Path(path_type=Path, dir_okay=False),
@@ -72,10 +72,12 @@ def make_deliverer(config: Config, store: Store, *, dry_run: bool, fmt: str = "t
     slack = config.slack
     channel_ids: Callable[[str], str | None] = slack.channel_id_for
     limiter = Limiter()
+    attend: Callable[[Action], None] | None = None
     if dry_run:
         limiter = Limiter.unpaced()  # printing needs no pacing
-        printer = PrintingGateway(store, out or sys.stdout, fmt=fmt)
+        printer = PrintingGateway(out or sys.stdout, store.event, fmt=fmt)
         gateway: Any = printer
+        attend = printer.attend
         channel_ids = lambda name: printer.channel_id(name, slack.channel_id_for(name))  # noqa: E731
     else:
         if config.token is None:
@@ -89,4 +91,5 @@ def make_deliverer(config: Config, store: Store, *, dry_run: bool, fmt: str = "t
     return Deliverer(store, gateway, limiter=limiter, max_age=slack.max_retry_age_seconds,
                      channel_ids=channel_ids,
                      image_wait=0.0 if dry_run else slack.image_wait_seconds,
-                     fetcher=graph.DescribingFetcher() if dry_run else graph.Fetcher())
+                     fetcher=graph.DescribingFetcher() if dry_run else graph.Fetcher(),
+                     attend=attend)

@@ -1,4 +1,4 @@
-"""The daemon's main loop: ingest, plan, deliver, report health; one step at a time.
+"""The service loop around the pipeline step (sidecar.pipeline): sleeps, signals, health.
 
 Each step reads what the logs have new (tailer -> parsers -> events and offsets stored in one
 transaction), turns stored events into outbox actions, delivers what is due and allowed, and then
@@ -13,18 +13,15 @@ import contextlib
 import signal
 import threading
 import time
-from collections.abc import Callable
-from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 import structlog
 
-from parsers.events import AnomalyAlert, SlackThread
 from sidecar.config.options import Config
+from sidecar.pipeline import Pipeline, StepResult
 from sidecar.service.health import total_lag
 from sidecar.service.notify import Notifier
 from sidecar.slack.deliver import Deliverer
-from sidecar.slack.planner import plan_event
 from sidecar.state.store import Store, StoreError
 
 if TYPE_CHECKING:
@@ -35,53 +32,12 @@ log = structlog.get_logger("sidecar.service.daemon")
 
 MAX_SLEEP = 2.0  # idle: the stat reconcile cadence; inotify wakes the loop at once
 PACING_EVERY = 5.0  # seconds between saves of the pace per key (for `status`), when it changed
-#: an event that cannot be planned as configured waits for the next start
-UNTIL_RESTART = float("inf")
-_PLAN_ORDER = {SlackThread: 0, AnomalyAlert: 1}
-
-
-@dataclass
-class StepResult:
-    ingested: int = 0
-    planned: int = 0
-    delivered: int = 0
-
-
-def plan_pending(store: Store, config: Config, *, post: bool = True, after_seq: int = 0,
-                 clock: Callable[[], float] = time.time) -> int:
-    """Turn every stored, unplanned event whose wait is over into outbox actions.
-
-    ``after_seq`` limits this to events stored after that point (a backfill's own events).
-    """
-    count = 0
-    while True:
-        now = clock()
-        batch = store.unplanned(now, after_seq=after_seq)
-        if not batch:
-            return count
-        # Skyline's own threads first (an alert they belong to is not posted again), then
-        # alerts, so a lifecycle event in the same batch finds its thread; each in the order
-        # Skyline logged them, whichever file was read first.
-        batch.sort(key=lambda item: (_PLAN_ORDER.get(type(item[0]), 2), item[0].logged_at))
-        for event, ingested_at in batch:
-            plan = plan_event(event, store, config, ingested_at=ingested_at, now=now, post=post)
-            if plan.error is not None:
-                store.record_plan(event.event_id, (), wait_until=UNTIL_RESTART)
-                store.record_error("route", plan.error)
-                log.error("cannot post", event_id=event.event_id, error=plan.error)
-                continue
-            store.record_plan(event.event_id, plan.actions, profiles=plan.profiles,
-                              threads=plan.threads, wait_until=plan.wait_until)
-            if plan.actions:
-                log.info("planned", event_id=event.event_id, kind=event.kind,
-                         metric=getattr(event, "metric", None), actions=len(plan.actions),
-                         note=plan.note)
-            count += 1 if plan.wait_until is None else 0
-        if len(batch) < 500:
-            return count
 
 
 class Daemon:
+    """The service around the pipeline: signals, systemd notifications, the sleeps between
+    steps, the pace saved for ``status`` and the metrics tick."""
+
     def __init__(self, config: Config, store: Store, ingestor: Ingestor, deliverer: Deliverer,
                  *, notifier: Notifier | None = None, metrics: MetricsReporter | None = None):
         self.config = config
@@ -90,6 +46,7 @@ class Daemon:
         self.deliverer = deliverer
         self.notifier = notifier or Notifier()
         self.metrics = metrics
+        self.pipeline = Pipeline(store, config, deliverer, ingestor=ingestor)
         self.stop_event = threading.Event()
         self._last_store_error: str | None = None
         self._pacing_saved: dict[str, dict[str, float | int]] = {}
@@ -98,13 +55,10 @@ class Daemon:
     def step(self) -> StepResult:
         result = StepResult()
         try:
-            result.ingested = self.ingestor.run_once()
-            result.planned = plan_pending(self.store, self.config)
-            stats = self.deliverer.run_once()
-            result.delivered = stats.delivered
+            result = self.pipeline.step()
             self.save_pacing()
             if self.metrics is not None:
-                self.metrics.record(stats)
+                self.metrics.record(result.delivery)
             self._last_store_error = None
         except StoreError as exc:
             # A locked database or a full disk: nothing was committed for this step, the

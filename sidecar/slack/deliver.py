@@ -108,6 +108,7 @@ class Deliverer:
         image_wait: float = 20.0,
         fetcher: graph.Fetcher | graph.DescribingFetcher | None = None,
         upload_settle: float = 15.0,
+        attend: Callable[[Action], None] | None = None,
     ):
         self.store = store
         self.gateway = gateway
@@ -129,6 +130,9 @@ class Deliverer:
         #: action id -> when to look again (a graph or a share awaited): memory, not the
         #: database, so polling costs no commit; after a restart everything is looked at anew
         self._later: dict[str, float] = {}
+        #: told of each action just before the Slack calls made for it (the dry run's printer
+        #: describes the action it prints from this; the gateway calls carry no context)
+        self._attend = attend or (lambda action: None)
 
     # -- the loop's entry point -----------------------------------------------------------------
     def run_once(self, budget: float = 2.0) -> DeliveryStats:
@@ -289,11 +293,11 @@ class Deliverer:
         stats.errors.append(str(exc))
 
     def _perform(self, action: Action, channel: str, thread_ts: str | None) -> Posted | None:
+        self._attend(action)
         if action.action == ADD_REACTION:
             assert thread_ts is not None and action.reaction
             self.store.mark_inflight(action)
-            self.gateway.react(channel, thread_ts, action.reaction,
-                               metadata=action_metadata(action.id, action.event_id))
+            self.gateway.react(channel, thread_ts, action.reaction)
             return None
         if self._needs_lookup(action):
             found = self._find_earlier(action, channel, thread_ts)
@@ -359,6 +363,7 @@ class Deliverer:
 
     def _perform_upload(self, action: Action, channel_id: str,
                         image: graph.Image | None) -> Posted | None:
+        self._attend(action)
         if action.file_id is not None:
             return self._await_share(action, channel_id)
         if image is None:

@@ -14,9 +14,10 @@ import json
 from collections.abc import Callable, Sequence
 from typing import Any, TextIO
 
+from parsers.events import Event
 from sidecar.slack import graph
 from sidecar.slack.gateway import FileShare, Posted
-from sidecar.state.store import Store
+from sidecar.state.store import Action
 
 
 def fake_channel_id(name: str) -> str:
@@ -24,13 +25,25 @@ def fake_channel_id(name: str) -> str:
 
 
 class PrintingGateway:
-    def __init__(self, store: Store, out: TextIO, *, fmt: str = "text"):
-        self._store = store
+    """Owns the dry run's side of Slack: prints each call, answers with made-up ids.
+
+    The deliverer tells it which action it is about to deliver (:meth:`attend`); the event
+    behind that action is looked up with ``event_of``, so the printout can name it.
+    """
+
+    def __init__(self, out: TextIO, event_of: Callable[[str], Event | None], *,
+                 fmt: str = "text"):
         self._out = out
+        self._event_of = event_of
         self._fmt = fmt
         self._names: dict[str, str] = {}  # channel id -> the name it stands for
         self._ts = itertools.count(1)
         self._files: dict[str, Posted] = {}
+        self._action: Action | None = None
+
+    def attend(self, action: Action) -> None:
+        """The action the next calls are made for."""
+        self._action = action
 
     def channel_id(self, name: str, known: str | None = None) -> str:
         """The id a dry run uses for ``name``: the configured one, else a made-up one."""
@@ -40,16 +53,14 @@ class PrintingGateway:
 
     def post(self, channel: str, text: str, *, thread_ts: str | None,
              metadata: dict[str, Any]) -> Posted:
-        self._print(metadata, channel=self._names.get(channel, channel), text=text)
+        self._print(channel=self._names.get(channel, channel), text=text)
         return Posted(channel=channel, ts=f"{next(self._ts)}.000000")
 
     def upload(self, channel_id: str, image: graph.Image, *, filename: str, title: str,
                comment: str, on_file_id: Callable[[str], None]) -> str:
         file_id = f"FDRY{len(self._files) + 1:08d}"
         on_file_id(file_id)
-        # The file name carries the action id (deliver.upload_name): <name>.<action id>.png
-        payload = {"event_payload": {"action_id": filename.rsplit(".", 2)[-2]}}
-        self._print(payload, channel=self._names.get(channel_id, channel_id), text=comment,
+        self._print(channel=self._names.get(channel_id, channel_id), text=comment,
                     image=image.source)
         self._files[file_id] = Posted(channel=channel_id, ts=f"{next(self._ts)}.000000")
         return file_id
@@ -57,9 +68,8 @@ class PrintingGateway:
     def file_share(self, file_id: str, channel_id: str) -> FileShare | None:
         return FileShare(True, self._files.get(file_id))
 
-    def react(self, channel_id: str, ts: str, name: str, *,
-              metadata: dict[str, Any] | None = None) -> None:
-        self._print(metadata or {}, channel=self._names.get(channel_id, channel_id), reaction=name)
+    def react(self, channel_id: str, ts: str, name: str) -> None:
+        self._print(channel=self._names.get(channel_id, channel_id), reaction=name)
 
     def find_post(self, channel_id: str, action_id: str, *, thread_ts: str | None,
                   oldest: float) -> Posted | None:
@@ -74,12 +84,10 @@ class PrintingGateway:
     def list_channels(self) -> dict[str, str]:
         return {}  # every name resolves through channel_id()
 
-    def _print(self, metadata: dict[str, Any], *, channel: str, text: str | None = None,
-               reaction: str | None = None, image: str | None = None) -> None:
-        payload = metadata.get("event_payload") or {}
-        action = self._store.action(payload.get("action_id", ""))
-        event_id = payload.get("event_id") or (action.event_id if action else "")
-        event = self._store.event(event_id) if event_id else None
+    def _print(self, *, channel: str, text: str | None = None, reaction: str | None = None,
+               image: str | None = None) -> None:
+        action = self._action
+        event = self._event_of(action.event_id) if action is not None else None
         thread = None
         if action is not None and action.thread_key is not None and action.action != "post_message":
             thread = {"metric": action.thread_key[0], "anomaly_timestamp": action.thread_key[1]}

@@ -76,10 +76,12 @@ class FileShare:
 
 
 class Gateway(Protocol):
+    """What the deliverer needs of Slack: ``WebGateway`` (the Web API), ``PrintingGateway`` (the
+    dry run), an in-memory one in the tests. Failures are raised as ``SlackFailure``s."""
+
     def post(self, channel: str, text: str, *, thread_ts: str | None,
              metadata: dict[str, Any]) -> Posted: ...
-    def react(self, channel_id: str, ts: str, name: str, *,
-              metadata: dict[str, Any]) -> None: ...
+    def react(self, channel_id: str, ts: str, name: str) -> None: ...
     def find_post(self, channel_id: str, action_id: str, *, thread_ts: str | None,
                   oldest: float) -> Posted | None: ...
     def auth_test(self) -> dict[str, Any]: ...
@@ -120,9 +122,8 @@ class WebGateway:
         resp = self._call(self._client.chat_postMessage, **kwargs)
         return Posted(channel=str(resp["channel"]), ts=str(resp["ts"]))
 
-    def react(self, channel_id: str, ts: str, name: str, *,
-              metadata: dict[str, Any] | None = None) -> None:
-        """``metadata`` names the action for printing gateways; reactions carry none."""
+    def react(self, channel_id: str, ts: str, name: str) -> None:
+        """reactions.add; ``already_reacted`` is success (reactions are idempotent)."""
         try:
             self._call(self._client.reactions_add, channel=channel_id, timestamp=str(ts),
                        name=name.strip(":"))

@@ -67,8 +67,10 @@ class Plan:
     actions: tuple[Action, ...] = ()
     profiles: tuple[Profile, ...] = ()
     threads: tuple[Thread, ...] = ()
-    #: not decided yet: look again at this time (waiting for an alert's thread)
+    #: not decided yet: look again at this time (waiting for an alert's thread); None: decided
     wait_until: float | None = None
+    #: (from the planner of one kind) the thread is not known yet: plan_event sets the wait
+    needs_thread: bool = False
     note: str = ""
     #: cannot be planned as configured (an alert that routes nowhere): it stays pending, is
     #: reported, and is planned again at the next start
@@ -132,7 +134,7 @@ def plan_event(
     if not post:
         adopted = tuple(t for t in plan.threads if t.origin == "adopted")
         return Plan(profiles=plan.profiles, threads=adopted, note="recorded only")
-    if plan.wait_until is not None:
+    if plan.needs_thread:
         grace = config.slack.lifecycle_grace_seconds
         if isinstance(event, AnomalyAlert):
             grace = min(grace, SKYLINE_POSTS_HOLD)
@@ -162,7 +164,7 @@ def _plan_alert(alert: AnomalyAlert, known: Knowledge, config: Config, final: bo
     if alert.message.startswith(SLACK_ANOMALOUS) and not final:
         # Skyline's own Slack is posting it: its thread line (adopted) or its muted line
         # follows in this pid
-        return Plan(wait_until=0.0)
+        return Plan(needs_thread=True)
     channels = route(alert, config)
     if not channels:
         ns = alert.alert_namespace or "(no ALERTS namespace)"
@@ -400,7 +402,7 @@ def _plan_learnt(event: FeaturesProfileLearnt, known: Knowledge, config: Config,
         post = _channel_post(event, config,
                              render.learnt_channel_text(event, metric, config.skyline.url))
     if thread is None and not final:
-        return Plan(actions=tuple(post), profiles=(profile,), wait_until=0.0)
+        return Plan(actions=tuple(post), profiles=(profile,), needs_thread=True)
     actions += post
     note = "reply" if thread is not None else ("channel" if actions else "unthreaded")
     return Plan(actions=tuple(actions), profiles=(profile,), note=note)
@@ -468,7 +470,7 @@ def _plan_disabled(event: FeaturesProfileDisabled, known: Knowledge, config: Con
     actions = _channel_post(event, config, text)
     if not groups and not final:
         # the family's alert may not be read yet: the thread copy waits, the post does not
-        return Plan(actions=tuple(actions), wait_until=0.0)
+        return Plan(actions=tuple(actions), needs_thread=True)
     emoji = config.slack.message_on_features_profile_disabled_reaction_emoji
     at = log_epoch(event.logged_at, log_zone(config.skyline.timezone))
     young = [t for t, _ in groups if _thread_age(t, at) <= DISABLED_THREAD_MAX_AGE]
@@ -499,7 +501,7 @@ def _plan_validated(event: FeaturesProfilesValidated, known: Knowledge, config: 
         return Plan(profiles=profiles, note="single validation: Skyline posts none")
     groups, rest, metric = _family_threads(fp_ids, known, (event.metric, None))
     if rest and not final:
-        return Plan(profiles=profiles, wait_until=0.0)
+        return Plan(profiles=profiles, needs_thread=True)
     actions: list[Action] = []
     for thread, fps in groups:
         actions += _replies(event, thread,
@@ -536,7 +538,7 @@ def _like(namespace: str) -> re.Pattern[str]:
 def _no_thread(final: bool, profiles: tuple[Profile, ...] = ()) -> Plan:
     if final:
         return Plan(profiles=profiles, note="unthreaded: no alert thread known")
-    return Plan(profiles=profiles, wait_until=0.0)
+    return Plan(profiles=profiles, needs_thread=True)
 
 
 class _EventPlanner(Protocol):

@@ -31,8 +31,8 @@ import time
 from datetime import datetime
 from pathlib import Path
 
-import skyline_lines as lines
-from fake_slack import FakeSlack
+from support import skyline_lines as lines
+from support.fakeslack import FakeSlack
 
 from tests.bench.bench_parse import env_number, tmp_dir
 from tests.bench.genlogs import APPS, write_log

@@ -12,10 +12,10 @@ import tempfile
 import time
 from pathlib import Path
 
-from fake_slack import FakeSlack
-from slack_pipeline import alert, make_config, with_slack
+from support.fakeslack import FakeSlack
+from support.slack_pipeline import alert, make_config, with_slack
 
-from sidecar.service.daemon import plan_pending
+from sidecar.pipeline import plan_pending
 from sidecar.service.logs import configure_logging
 from sidecar.slack.deliver import Deliverer
 from sidecar.slack.gateway import WebGateway

@@ -14,9 +14,9 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from slack_pipeline import alert, make_config
+from support.slack_pipeline import alert, make_config
 
-from sidecar.service.daemon import plan_pending
+from sidecar.pipeline import plan_pending
 from sidecar.service.logs import configure_logging
 from sidecar.service.metrics import collect
 from sidecar.service.reporter import MetricsReporter

@@ -25,8 +25,8 @@ from collections import Counter
 from datetime import datetime
 from pathlib import Path
 
-import skyline_lines as lines
-from fake_slack import SLACK_TIERS, FakeSlack
+from support import skyline_lines as lines
+from support.fakeslack import SLACK_TIERS, FakeSlack
 
 from tests.bench.bench_daemon import sidecar_command, stop, wait_up
 from tests.bench.bench_parse import env_number, tmp_dir

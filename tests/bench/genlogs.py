@@ -1,8 +1,8 @@
 """Realistic Skyline app logs of a given size, with the number of events a parser must find.
 
-Every event line comes from a tests/skyline_lines.py builder (Skyline's own format strings, v5
-wording) and the noise between events is what a busy Skyline writes all day: analyzer runs
-(spin_process children with a new pid every run, the run summary, ``alerts checked``),
+Every event line comes from a tests/support/skyline_lines.py builder (Skyline's own format
+strings, v5 wording) and the noise between events is what a busy Skyline writes all day:
+analyzer runs (spin_process children with a new pid every run, the run summary, ``alerts checked``),
 metrics_manager housekeeping, Mirage checks that end ``not anomalous``, webapp API and
 /ionosphere page requests from several gevent workers, Ionosphere feature-profile matches and
 learn work items that are not ready yet, and ``logger.error(traceback.format_exc())`` records
@@ -40,7 +40,7 @@ _TESTS = Path(__file__).resolve().parents[1]
 if str(_TESTS) not in sys.path:  # skyline_lines lives in tests/
     sys.path.insert(0, str(_TESTS))
 
-import skyline_lines as L  # noqa: E402
+from support import skyline_lines as L  # noqa: E402
 
 APPS = ("analyzer", "mirage", "webapp", "ionosphere")
 #: share of a log dir's bytes per app (analyzer and mirage write the most)

@@ -3,13 +3,13 @@
 
     .venv/bin/python tests/corpus/make_corpus.py        # rewrites the files next to this script
 
-Every line comes from a tests/skyline_lines.py builder (Skyline's own format strings) and every
-expected event is built from the same values that rendered its lines, so the expectations are
-not the parser's output copied back. Between the events: tracebacks (blank lines inside and at
-the end), interleaved pids, other sub-apps' lines, bin-script and gunicorn lines, invalid UTF-8
-and near-miss lines that must produce nothing. tests/test_parsers_corpus.py checks that these
-files are what this script generates and that ``skyline-sidecar parse --format json`` on each
-version directory prints exactly expected.jsonl (run from inside that directory).
+Every line comes from a tests/support/skyline_lines.py builder (Skyline's own format strings) and
+every expected event is built from the same values that rendered its lines, so the expectations are
+not the parser's output copied back. Between the events: tracebacks (blank lines inside and at the
+end), interleaved pids, other sub-apps' lines, bin-script and gunicorn lines, invalid UTF-8 and
+near-miss lines that must produce nothing. tests/test_parsers_corpus.py checks that these files are
+what this script generates and that ``skyline-sidecar parse --format json`` on each version
+directory prints exactly expected.jsonl (run from inside that directory).
 """
 
 from __future__ import annotations
@@ -27,7 +27,7 @@ for _path in (HERE.parent, HERE.parent.parent):  # tests/ (skyline_lines), the r
     if str(_path) not in sys.path:
         sys.path.insert(0, str(_path))
 
-import skyline_lines as L  # noqa: E402
+from support import skyline_lines as L  # noqa: E402
 
 from parsers.events import (  # noqa: E402
     AlertMuted,

@@ -1,7 +1,7 @@
 """One Skyline app process for tests, logging through Skyline's exact handler stack on command.
 
 Usage: ``skyline_writer.py LOGFILE APP MEMORY(0|1)``. Reads one JSON command per line on stdin
-and answers one JSON line per command on stdout (driven by tests/skyline_sim.py):
+and answers one JSON line per command on stdout (driven by tests/support/skyline_sim.py):
 
 * the handler is skyline/analyzer/agent.py:103-112: ``TimedRotatingFileHandler(logfile,
   when="midnight", interval=1, backupCount=5)`` with Skyline's formatter, wrapped for the

@@ -10,11 +10,11 @@ from typing import Any
 
 from parsers.events import AnomalyAlert, Event
 from sidecar.config.options import Config, Secret, SkylineOptions, SlackOptions, StateOptions
-from sidecar.service.daemon import plan_pending
+from sidecar.pipeline import Pipeline
 from sidecar.slack.deliver import Deliverer
 from sidecar.slack.gateway import WebGateway
 from sidecar.slack.pacing import Limiter
-from sidecar.state.store import DONE, FAILED, Store
+from sidecar.state.store import Store
 
 METRIC = "stats.web01.cpu.user"
 TS = 1795698600
@@ -60,16 +60,9 @@ def deliverer_for(store: Store, config: Config, *, rate: float = 50.0, burst: fl
 
 def drain(store: Store, config: Config, deliverer: Deliverer, *, timeout: float = 20.0) -> None:
     """Plan and deliver until nothing is pending (or fail the test at the deadline)."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        plan_pending(store, config)
-        deliverer.run_once()
-        pending = [a for a in store.actions() if a.state not in (DONE, FAILED)]
-        if not pending and not store.unplanned(time.time() + 1e9):
-            return
-        wait = deliverer.next_ready_in()
-        time.sleep(min(0.05 if wait is None else max(wait, 0.01), 0.5))
-    raise AssertionError(f"outbox not drained: {store.counts()}")
+    pipeline = Pipeline(store, config, deliverer)
+    if not pipeline.drain(deadline=time.monotonic() + timeout, max_sleep=0.5):
+        raise AssertionError(f"outbox not drained: {store.counts()}")
 
 
 def with_slack(config: Config, **slack: Any) -> Config:

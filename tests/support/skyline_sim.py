@@ -34,9 +34,9 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-import skyline_lines as lines
+from support import skyline_lines as lines
 
-WRITER = Path(__file__).parent / "workers" / "skyline_writer.py"
+WRITER = Path(__file__).parents[1] / "workers" / "skyline_writer.py"
 
 # bin/analyzer.d's commands, with "$LOG" for "$LOG_PATH/${SERVICE_NAME}.log" and bin_line for
 # its `echo "$(date +"%Y-%m-%d %H:%M:%S") :: $PID :: ${SERVICE_NAME}.d :: ..." >> "$LOG"` lines.

@@ -1,0 +1,13 @@
+"""A fake Slack Web API server for tests (see fake.py for the behaviours it chooses)."""
+
+from support.fakeslack.fake import FakeSlack
+from support.fakeslack.state import (
+    BOT_ID,
+    BOT_USER_ID,
+    SLACK_TIERS,
+    Call,
+    ManualClock,
+    Message,
+)
+
+__all__ = ["BOT_ID", "BOT_USER_ID", "SLACK_TIERS", "Call", "FakeSlack", "ManualClock", "Message"]
