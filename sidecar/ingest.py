@@ -16,8 +16,9 @@ from dataclasses import dataclass, replace
 from typing import Protocol
 
 from parsers.events import Event
+from sidecar.model import FileState
 from sidecar.service.logs import get_logger
-from sidecar.state.store import FileState, Store, StoreError
+from sidecar.state.store import Store, StoreError
 from sidecar.tail.tailer import Chunk, Tailer
 
 __all__ = ["IngestStats", "Ingestor", "Parser", "ParserFactory", "default_parser_factory",

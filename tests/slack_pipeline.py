@@ -8,13 +8,16 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+from store_queries import actions
+
 from parsers.events import AnomalyAlert, Event
 from sidecar.config.options import Config, Secret, SkylineOptions, SlackOptions, StateOptions
+from sidecar.model import DONE, FAILED
 from sidecar.service.daemon import plan_pending
 from sidecar.slack.deliver import Deliverer
 from sidecar.slack.gateway import WebGateway
 from sidecar.slack.pacing import Limiter
-from sidecar.state.store import DONE, FAILED, Store
+from sidecar.state.store import Store
 
 METRIC = "stats.web01.cpu.user"
 TS = 1795698600
@@ -64,7 +67,7 @@ def drain(store: Store, config: Config, deliverer: Deliverer, *, timeout: float 
     while time.monotonic() < deadline:
         plan_pending(store, config)
         deliverer.run_once()
-        pending = [a for a in store.actions() if a.state not in (DONE, FAILED)]
+        pending = [a for a in actions(store) if a.state not in (DONE, FAILED)]
         if not pending and not store.unplanned(time.time() + 1e9):
             return
         wait = deliverer.next_ready_in()

@@ -31,6 +31,7 @@ from dataclasses import dataclass, field, replace
 
 import structlog
 
+from sidecar.model import ADD_REACTION, INFLIGHT, POST_MESSAGE, Action
 from sidecar.slack import graph
 from sidecar.slack.channels import ChannelDirectory
 from sidecar.slack.gateway import (
@@ -46,8 +47,7 @@ from sidecar.slack.gateway import (
     action_metadata,
 )
 from sidecar.slack.pacing import KeyPace, Limiter
-from sidecar.slack.planner import ADD_REACTION, POST_MESSAGE
-from sidecar.state.store import INFLIGHT, Action, Store
+from sidecar.state.store import Store
 
 log = structlog.get_logger("sidecar.slack.deliver")
 

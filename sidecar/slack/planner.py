@@ -38,10 +38,9 @@ from parsers.events import (
 )
 from sidecar.config.logtime import log_epoch, log_zone
 from sidecar.config.options import Config
+from sidecar.model import ADD_REACTION, POST_MESSAGE, POST_REPLY, Action, Profile, Thread
 from sidecar.slack import graph, render
-from sidecar.state.store import Action, Profile, Thread
 
-POST_MESSAGE, POST_REPLY, ADD_REACTION = "post_message", "post_reply", "add_reaction"
 MAX_PARENT_CHAIN = 64
 #: Skyline copies DISABLED into threads younger than a week (ionosphere_backend.py:5890-5897)
 DISABLED_THREAD_MAX_AGE = 604800

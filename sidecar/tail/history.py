@@ -26,7 +26,8 @@ from pathlib import Path
 from typing import BinaryIO
 
 from sidecar.ingest import ParserFactory, default_parser_factory, durable_state
-from sidecar.state.store import FileState, Store
+from sidecar.model import FileState
+from sidecar.state.store import Store
 from sidecar.tail.fileid import ANCHOR_MAX, HEAD_MAX, FileId, anchor_of, digest, file_key
 from sidecar.tail.logfiles import GZIP_MAGIC
 from sidecar.tail.tailer import Chunk

@@ -43,8 +43,8 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
+from sidecar.model import FileState
 from sidecar.service.logs import get_logger
-from sidecar.state.store import FileState
 from sidecar.tail.fileid import (
     ANCHOR_MAX,
     HEAD_MAX,
