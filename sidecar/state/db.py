@@ -22,14 +22,23 @@ import sqlite_utils
 FILE_MODE = 0o600
 
 #: what to do about a damaged state database
-DAMAGED_HELP = ("move it aside (the daemon stopped) and start again; `skyline-sidecar backfill`"
-                " rebuilds threads and offsets from the logs")
+DAMAGED_HELP = (
+    "move it aside (the daemon stopped) and start again; `skyline-sidecar backfill`"
+    " rebuilds threads and offsets from the logs"
+)
 
 #: SQLite primary result codes that pass: another process holds a lock, the disk is full, an
 #: I/O error, out of memory. Anything else (a constraint, a missing column, a damaged file)
 #: would fail again the same way.
-TRANSIENT = {"SQLITE_BUSY", "SQLITE_LOCKED", "SQLITE_FULL", "SQLITE_IOERR", "SQLITE_NOMEM",
-             "SQLITE_PROTOCOL", "SQLITE_CANTOPEN"}
+TRANSIENT = {
+    "SQLITE_BUSY",
+    "SQLITE_LOCKED",
+    "SQLITE_FULL",
+    "SQLITE_IOERR",
+    "SQLITE_NOMEM",
+    "SQLITE_PROTOCOL",
+    "SQLITE_CANTOPEN",
+}
 DAMAGE = {"SQLITE_CORRUPT", "SQLITE_NOTADB"}
 
 

@@ -39,10 +39,18 @@ class Events(Files):
                 " logged_at, pid, data, source_path, source_line, ingested_at, planned,"
                 " wait_until, seq) VALUES (?,?,?,?,?,?,?,?,?,?,?,0,NULL,?)",
                 (
-                    ev.event_id, ev.kind, ev.app, data.get("metric"),
-                    data.get("anomaly_timestamp"), data["logged_at"], ev.pid,
-                    json.dumps(data, sort_keys=True), src.path if src else None,
-                    src.line if src else None, now, seq,
+                    ev.event_id,
+                    ev.kind,
+                    ev.app,
+                    data.get("metric"),
+                    data.get("anomaly_timestamp"),
+                    data["logged_at"],
+                    ev.pid,
+                    json.dumps(data, sort_keys=True),
+                    src.path if src else None,
+                    src.line if src else None,
+                    now,
+                    seq,
                 ),
             )
             if cur.rowcount:
@@ -54,11 +62,13 @@ class Events(Files):
         """How many events of each kind are stored (after ``after_seq``)."""
         # `planned IN (0, 1)` (always true) lets SQLite seek events_unplanned(planned, seq)
         # instead of scanning every event: the metrics ask this each interval.
-        return dict(self.fetch(
-            "SELECT kind, COUNT(*) FROM events WHERE planned IN (0, 1) AND seq > ?"
-            " GROUP BY kind ORDER BY kind",
-            (after_seq,),
-        ))
+        return dict(
+            self.fetch(
+                "SELECT kind, COUNT(*) FROM events WHERE planned IN (0, 1) AND seq > ?"
+                " GROUP BY kind ORDER BY kind",
+                (after_seq,),
+            )
+        )
 
     def last_seq(self) -> int:
         """The sequence number of the newest stored event (0 when none)."""
@@ -88,8 +98,9 @@ class Events(Files):
         )
         return [datetime.fromisoformat(r[0]) for r in rows]
 
-    def unplanned(self, now: float, limit: int = 500,
-                  after_seq: int = 0) -> list[tuple[Event, float]]:
+    def unplanned(
+        self, now: float, limit: int = 500, after_seq: int = 0
+    ) -> list[tuple[Event, float]]:
         """Events not yet turned into actions whose wait (if any) is over, oldest first."""
         rows = self.fetch(
             "SELECT data, ingested_at FROM events WHERE planned = 0 AND seq > ?"

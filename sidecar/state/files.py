@@ -19,4 +19,3 @@ class Files(Part):
     def _save_file(self, state: FileState) -> None:
         """Upsert one file's state (inside the caller's transaction)."""
         self.db["files"].upsert(asdict(state), pk="key")
-

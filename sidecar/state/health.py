@@ -24,8 +24,9 @@ class Health(Part):
         """Record a problem of ``scope`` (history, and current until `clear_problem`)."""
         now, message = time.time(), redact(message)
         with self.transaction():
-            self.db.execute("INSERT INTO errors (at, scope, message) VALUES (?,?,?)",
-                            (now, scope, message))
+            self.db.execute(
+                "INSERT INTO errors (at, scope, message) VALUES (?,?,?)", (now, scope, message)
+            )
             self.db.execute(
                 "INSERT INTO problems (scope, message, since, at) VALUES (?,?,?,?)"
                 " ON CONFLICT(scope) DO UPDATE SET message = excluded.message, at = excluded.at",
@@ -33,7 +34,8 @@ class Health(Part):
             )
             self.db.execute(
                 "DELETE FROM errors WHERE rowid NOT IN"
-                " (SELECT rowid FROM errors ORDER BY at DESC LIMIT ?)", (ERRORS_KEPT,)
+                " (SELECT rowid FROM errors ORDER BY at DESC LIMIT ?)",
+                (ERRORS_KEPT,),
             )
 
     def clear_problem(self, scope: str) -> bool:
@@ -47,8 +49,11 @@ class Health(Part):
 
     def set_meta(self, key: str, value: str) -> None:
         with self.transaction():
-            self.db.execute("INSERT INTO meta (key, value) VALUES (?, ?)"
-                            " ON CONFLICT(key) DO UPDATE SET value = excluded.value", (key, value))
+            self.db.execute(
+                "INSERT INTO meta (key, value) VALUES (?, ?)"
+                " ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+                (key, value),
+            )
 
     def meta(self, key: str) -> str | None:
         rows = self.fetch("SELECT value FROM meta WHERE key = ?", (key,))
@@ -73,8 +78,9 @@ class Health(Part):
             "threads": one("SELECT COUNT(*) FROM threads"),
             "outbox": by_state,
             "outbox_pending": by_state.get(PENDING, 0) + by_state.get(INFLIGHT, 0),
-            "oldest_pending_at": one("SELECT MIN(created_at) FROM outbox WHERE state IN (?, ?)",
-                                     (PENDING, INFLIGHT)),
+            "oldest_pending_at": one(
+                "SELECT MIN(created_at) FROM outbox WHERE state IN (?, ?)", (PENDING, INFLIGHT)
+            ),
         }
 
     def _one(self, sql: str, args: tuple[Any, ...] = ()) -> Any:

@@ -77,8 +77,9 @@ class Outbox(Events, Registry):
         """Committed before the file is uploaded: after a crash, files.info tells whether
         Slack completed it (wait for its share) or not (upload afresh)."""
         with self.transaction():
-            self.db.execute("UPDATE outbox SET file_id = ?, file_at = ? WHERE id = ?",
-                            (file_id, at, action.id))
+            self.db.execute(
+                "UPDATE outbox SET file_id = ?, file_at = ? WHERE id = ?", (file_id, at, action.id)
+            )
 
     def mark_done(self, action: Action, channel_id: str | None, ts: str | None) -> None:
         now = time.time()
@@ -92,8 +93,9 @@ class Outbox(Events, Registry):
             if action.creates_thread and key is not None and ts is not None:
                 self._anchor_thread(key, channel_id or action.channel, ts, action.event_id, now)
 
-    def mark_retry(self, action: Action, next_attempt_at: float, error: str,
-                   *, state: OutboxState = PENDING) -> None:
+    def mark_retry(
+        self, action: Action, next_attempt_at: float, error: str, *, state: OutboxState = PENDING
+    ) -> None:
         error = redact(error)
         with self.transaction():
             self.db.execute(

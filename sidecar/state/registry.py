@@ -25,24 +25,30 @@ class Registry(Part):
         for p in profiles:
             old = self.profile(p.fp_id)
             if old is not None:
-                p = Profile(**{
-                    f.name: getattr(p, f.name) if getattr(p, f.name) is not None
-                    else getattr(old, f.name)
-                    for f in fields(Profile)
-                })
+                p = Profile(
+                    **{
+                        f.name: getattr(p, f.name)
+                        if getattr(p, f.name) is not None
+                        else getattr(old, f.name)
+                        for f in fields(Profile)
+                    }
+                )
             self.db["fps"].upsert(asdict(p), pk="fp_id")
 
     # -- threads ----------------------------------------------------------------------------
     def thread(self, metric: str, anomaly_timestamp: int) -> Thread | None:
-        rows = self.rows("SELECT * FROM threads WHERE metric = ? AND anomaly_timestamp = ?",
-                         [metric, anomaly_timestamp])
+        rows = self.rows(
+            "SELECT * FROM threads WHERE metric = ? AND anomaly_timestamp = ?",
+            [metric, anomaly_timestamp],
+        )
         return from_row(Thread, rows[0]) if rows else None
 
     def threads_between(self, start: int, end: int) -> list[Thread]:
         """The threads of anomalies from ``start`` to ``end`` (inclusive), oldest first."""
         rows = self.rows(
             "SELECT * FROM threads WHERE anomaly_timestamp BETWEEN ? AND ?"
-            " ORDER BY anomaly_timestamp, metric", [start, end],
+            " ORDER BY anomaly_timestamp, metric",
+            [start, end],
         )
         return [from_row(Thread, r) for r in rows]
 
@@ -52,12 +58,12 @@ class Registry(Part):
             self.db.execute(
                 "INSERT OR IGNORE INTO threads (metric, anomaly_timestamp, channel, ts,"
                 " alert_event_id, origin, created_at) VALUES (?,?,?,?,?,?,?)",
-                (t.metric, t.anomaly_timestamp, t.channel, t.ts, t.alert_event_id,
-                 t.origin, now),
+                (t.metric, t.anomaly_timestamp, t.channel, t.ts, t.alert_event_id, t.origin, now),
             )
 
-    def _anchor_thread(self, key: tuple[str, int], channel: str, ts: str, event_id: str,
-                       now: float) -> None:
+    def _anchor_thread(
+        self, key: tuple[str, int], channel: str, ts: str, event_id: str, now: float
+    ) -> None:
         """Anchor (or re-anchor) an alert's thread on the post Slack answered with."""
         self.db.execute(
             "INSERT INTO threads (metric, anomaly_timestamp, channel, ts, alert_event_id,"
@@ -84,5 +90,6 @@ class Registry(Part):
             self.db.execute("DELETE FROM channels")
             self.db["channels"].insert_all(
                 ({"name": n, "id": cid, "listed_at": now} for n, cid in names.items()),
-                pk="name", replace=True,
+                pk="name",
+                replace=True,
             )

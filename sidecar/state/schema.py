@@ -35,47 +35,63 @@ class Migration:
 
 
 MIGRATIONS: tuple[Migration, ...] = (
-    Migration(1, "files, events, the fps registry, threads, the outbox, errors", (
-        "CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT)",
-        """CREATE TABLE IF NOT EXISTS files (
+    Migration(
+        1,
+        "files, events, the fps registry, threads, the outbox, errors",
+        (
+            "CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT)",
+            """CREATE TABLE IF NOT EXISTS files (
             key TEXT PRIMARY KEY, path TEXT, app TEXT, dev INTEGER, inode INTEGER,
             head_hash TEXT, head_len INTEGER, "offset" INTEGER, line_no INTEGER,
             anchor_hash TEXT, anchor_len INTEGER, size INTEGER, mtime REAL, finished INTEGER)""",
-        """CREATE TABLE IF NOT EXISTS events (
+            """CREATE TABLE IF NOT EXISTS events (
             id TEXT PRIMARY KEY, kind TEXT, app TEXT, metric TEXT, anomaly_timestamp INTEGER,
             logged_at TEXT, pid INTEGER, data TEXT, source_path TEXT, source_line INTEGER,
             ingested_at REAL, planned INTEGER, wait_until REAL, seq INTEGER)""",
-        """CREATE TABLE IF NOT EXISTS fps (
+            """CREATE TABLE IF NOT EXISTS fps (
             fp_id INTEGER PRIMARY KEY, metric TEXT, anomaly_timestamp INTEGER,
             parent_fp_id INTEGER, generation INTEGER)""",
-        """CREATE TABLE IF NOT EXISTS threads (
+            """CREATE TABLE IF NOT EXISTS threads (
             metric TEXT, anomaly_timestamp INTEGER, channel TEXT, ts TEXT, alert_event_id TEXT,
             origin TEXT, created_at REAL, PRIMARY KEY (metric, anomaly_timestamp))""",
-        """CREATE TABLE IF NOT EXISTS outbox (
+            """CREATE TABLE IF NOT EXISTS outbox (
             id TEXT PRIMARY KEY, event_id TEXT, action TEXT, channel TEXT, thread_metric TEXT,
             thread_anomaly_timestamp INTEGER, text TEXT, reaction TEXT, creates_thread INTEGER,
             state TEXT, attempts INTEGER, next_attempt_at REAL, last_error TEXT,
             created_at REAL, seq INTEGER, result_ts TEXT, result_channel TEXT)""",
-        "CREATE TABLE IF NOT EXISTS errors (at REAL, scope TEXT, message TEXT)",
-        "CREATE INDEX IF NOT EXISTS events_unplanned ON events(planned, seq)",
-        "CREATE INDEX IF NOT EXISTS outbox_state ON outbox(state, seq)",
-    )),
-    Migration(2, "alerts with a graph: outbox.graph",
-              (_add_columns("outbox", {"graph": "TEXT"}),)),
-    Migration(3, "file uploads survive a crash: outbox.file_id, outbox.file_at",
-              (_add_columns("outbox", {"file_id": "TEXT", "file_at": "REAL"}),)),
-    Migration(4, "what is wrong now, one row per scope: problems", (
-        "CREATE TABLE IF NOT EXISTS problems"
-        " (scope TEXT PRIMARY KEY, message TEXT, since REAL, at REAL)",
-    )),
-    Migration(5, "Slack's channel list: channels", (
-        "CREATE TABLE IF NOT EXISTS channels (name TEXT PRIMARY KEY, id TEXT, listed_at REAL)",
-    )),
-    Migration(6, "indexes for the planner's and the metrics' queries", (
-        "CREATE INDEX IF NOT EXISTS events_kind_metric ON events(kind, metric)",
-        # the metrics' "delivered during the interval" (mark_done stamps next_attempt_at)
-        "CREATE INDEX IF NOT EXISTS outbox_done_at ON outbox(state, next_attempt_at)",
-    )),
+            "CREATE TABLE IF NOT EXISTS errors (at REAL, scope TEXT, message TEXT)",
+            "CREATE INDEX IF NOT EXISTS events_unplanned ON events(planned, seq)",
+            "CREATE INDEX IF NOT EXISTS outbox_state ON outbox(state, seq)",
+        ),
+    ),
+    Migration(2, "alerts with a graph: outbox.graph", (_add_columns("outbox", {"graph": "TEXT"}),)),
+    Migration(
+        3,
+        "file uploads survive a crash: outbox.file_id, outbox.file_at",
+        (_add_columns("outbox", {"file_id": "TEXT", "file_at": "REAL"}),),
+    ),
+    Migration(
+        4,
+        "what is wrong now, one row per scope: problems",
+        (
+            "CREATE TABLE IF NOT EXISTS problems"
+            " (scope TEXT PRIMARY KEY, message TEXT, since REAL, at REAL)",
+        ),
+    ),
+    Migration(
+        5,
+        "Slack's channel list: channels",
+        ("CREATE TABLE IF NOT EXISTS channels (name TEXT PRIMARY KEY, id TEXT, listed_at REAL)",),
+    ),
+    Migration(
+        6,
+        "indexes for the planner's and the metrics' queries",
+        (
+            "CREATE INDEX IF NOT EXISTS events_kind_metric ON events(kind, metric)",
+            # the metrics' "delivered during the interval" (mark_done stamps next_attempt_at)
+            "CREATE INDEX IF NOT EXISTS outbox_done_at ON outbox(state, next_attempt_at)",
+        ),
+    ),
 )
 
 #: the version this code reads and writes
@@ -102,9 +118,11 @@ def version(conn: sqlite3.Connection) -> int:
 def pending(current: int) -> list[Migration]:
     """The migrations a database at ``current`` still needs (raises :class:`UnknownSchema`)."""
     if current > SCHEMA_VERSION:
-        raise UnknownSchema(f"its schema version {current} is newer than this release's"
-                          f" ({SCHEMA_VERSION}): upgrade skyline-slack-sidecar, or move the"
-                          " database aside")
+        raise UnknownSchema(
+            f"its schema version {current} is newer than this release's"
+            f" ({SCHEMA_VERSION}): upgrade skyline-slack-sidecar, or move the"
+            " database aside"
+        )
     return [m for m in MIGRATIONS if m.version > current]
 
 
@@ -117,6 +135,8 @@ def apply(conn: sqlite3.Connection, migrations: list[Migration]) -> None:
             else:
                 step(conn)
     if migrations:
-        conn.execute("INSERT INTO meta (key, value) VALUES ('schema_version', ?)"
-                     " ON CONFLICT(key) DO UPDATE SET value = excluded.value",
-                     (str(migrations[-1].version),))
+        conn.execute(
+            "INSERT INTO meta (key, value) VALUES ('schema_version', ?)"
+            " ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+            (str(migrations[-1].version),),
+        )

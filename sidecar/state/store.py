@@ -59,8 +59,9 @@ class Store(Outbox, Health):
             raise error from exc
         except OSError as exc:
             where = f" ({exc.filename})" if exc.filename else ""
-            raise StoreError(f"cannot open state database {path}: {exc.strerror or exc}"
-                             f"{where}") from exc
+            raise StoreError(
+                f"cannot open state database {path}: {exc.strerror or exc}{where}"
+            ) from exc
 
     @classmethod
     def scratch_copy(cls, path: Path | str | None) -> Store:
@@ -94,8 +95,13 @@ class Store(Outbox, Health):
             rows = self.db.execute("PRAGMA quick_check(5)").fetchall()
         except sqlite3.DatabaseError as exc:
             return str(exc)
-        found = [line for r in rows if r[0] != "ok" for line in str(r[0]).splitlines()
-                 if not line.startswith("***")]
+        found = [
+            line
+            for r in rows
+            if r[0] != "ok"
+            for line in str(r[0]).splitlines()
+            if not line.startswith("***")
+        ]
         if not found:
             return None
         return found[0] + (f" (and {len(found) - 1} more findings)" if len(found) > 1 else "")

@@ -29,29 +29,71 @@ METRIC, TS = "stats.web01.cpu.user", 1795698600
 def main(path: Path) -> None:
     path.unlink(missing_ok=True)
     config = Config(
-        skyline=SkylineOptions(log_dir=path.parent, url="https://skyline.example.com",
-                               graphite_url="http://graphite.example.com"),
-        slack=SlackOptions(base_url="http://127.0.0.1:9/api/", default_channel="#skyline",
-                           lifecycle_grace_seconds=0.0, graph_images=False,
-                           channels=(("stats", ("#skyline", "#ops")),)),
-        state=StateOptions(path=path), token=Secret("xoxb-test"), source=None,
+        skyline=SkylineOptions(
+            log_dir=path.parent,
+            url="https://skyline.example.com",
+            graphite_url="http://graphite.example.com",
+        ),
+        slack=SlackOptions(
+            base_url="http://127.0.0.1:9/api/",
+            default_channel="#skyline",
+            lifecycle_grace_seconds=0.0,
+            graph_images=False,
+            channels=(("stats", ("#skyline", "#ops")),),
+        ),
+        state=StateOptions(path=path),
+        token=Secret("xoxb-test"),
+        source=None,
     )
     alert = AnomalyAlert(
-        app="mirage", logged_at=datetime(2026, 11, 26, 13, 10, 14), pid=23456,
-        message=f"alert_slack - {METRIC} {TS} slack", metric=METRIC, anomaly_timestamp=TS,
-        alerter="slack", alert_namespace="stats", value=87.5, context="Mirage",
-        second_order_resolution_seconds=604800, triggered_algorithms=("grubbs", "ks_test"),
-        algorithms_run=("grubbs",) * 9, source=Source("/var/log/skyline/mirage.log", 42))
+        app="mirage",
+        logged_at=datetime(2026, 11, 26, 13, 10, 14),
+        pid=23456,
+        message=f"alert_slack - {METRIC} {TS} slack",
+        metric=METRIC,
+        anomaly_timestamp=TS,
+        alerter="slack",
+        alert_namespace="stats",
+        value=87.5,
+        context="Mirage",
+        second_order_resolution_seconds=604800,
+        triggered_algorithms=("grubbs", "ks_test"),
+        algorithms_run=("grubbs",) * 9,
+        source=Source("/var/log/skyline/mirage.log", 42),
+    )
     fp = FeaturesProfileCreated(
-        app="webapp", logged_at=datetime(2026, 11, 26, 13, 12, 2), pid=3120441,
-        message="fp created", fp_id=1234, metric=METRIC, anomaly_timestamp=TS)
-    muted = AlertMuted(app="analyzer", logged_at=datetime(2026, 11, 26, 13, 11, 0), pid=99,
-                       message="muted", metric="stats.db01.load", alerter="slack")
+        app="webapp",
+        logged_at=datetime(2026, 11, 26, 13, 12, 2),
+        pid=3120441,
+        message="fp created",
+        fp_id=1234,
+        metric=METRIC,
+        anomaly_timestamp=TS,
+    )
+    muted = AlertMuted(
+        app="analyzer",
+        logged_at=datetime(2026, 11, 26, 13, 11, 0),
+        pid=99,
+        message="muted",
+        metric="stats.db01.load",
+        alerter="slack",
+    )
     store = Store.open(path)
-    state = FileState(key="2049:1234", path="/var/log/skyline/mirage.log", app="mirage",
-                      dev=2049, inode=1234, head_hash="ab" * 16, head_len=4096, offset=8192,
-                      line_no=43, anchor_hash="cd" * 16, anchor_len=256, size=8192,
-                      mtime=1795698614.5)
+    state = FileState(
+        key="2049:1234",
+        path="/var/log/skyline/mirage.log",
+        app="mirage",
+        dev=2049,
+        inode=1234,
+        head_hash="ab" * 16,
+        head_len=4096,
+        offset=8192,
+        line_no=43,
+        anchor_hash="cd" * 16,
+        anchor_len=256,
+        size=8192,
+        mtime=1795698614.5,
+    )
     store.ingest([alert, muted], state)
     plan_pending(store, config)
     posted, failed, *_ = store.due_actions(now=2e9)
