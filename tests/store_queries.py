@@ -37,4 +37,4 @@ def last_error(store: Store) -> dict[str, Any] | None:
 def save_file(store: Store, state: FileState) -> None:
     """Record a file's read state as if it had been tailed that far."""
     with store.transaction():
-        store.db["files"].upsert(asdict(state), pk="key")
+        store.db.table("files").upsert(asdict(state), pk="key")

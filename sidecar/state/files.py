@@ -18,4 +18,4 @@ class Files(Part):
 
     def _save_file(self, state: FileState) -> None:
         """Upsert one file's state (inside the caller's transaction)."""
-        self.db["files"].upsert(asdict(state), pk="key")
+        self.db.table("files").upsert(asdict(state), pk="key")

@@ -42,7 +42,7 @@ class Outbox(Events, Registry):
             seq = self._next_seq("outbox")
             for i, a in enumerate(actions):
                 row = asdict(a) | {"created_at": now, "seq": seq + i, "state": PENDING}
-                self.db["outbox"].insert(row, pk="id", ignore=True)
+                self.db.table("outbox").insert(row, pk="id", ignore=True)
             if wait_until is None:
                 self.db.execute(
                     "UPDATE events SET planned = 1, wait_until = NULL WHERE id = ?", (event_id,)

@@ -33,7 +33,7 @@ class Registry(Part):
                         for f in fields(Profile)
                     }
                 )
-            self.db["fps"].upsert(asdict(p), pk="fp_id")
+            self.db.table("fps").upsert(asdict(p), pk="fp_id")
 
     # -- threads ----------------------------------------------------------------------------
     def thread(self, metric: str, anomaly_timestamp: int) -> Thread | None:
@@ -88,7 +88,7 @@ class Registry(Part):
         now = time.time()
         with self.transaction():
             self.db.execute("DELETE FROM channels")
-            self.db["channels"].insert_all(
+            self.db.table("channels").insert_all(
                 ({"name": n, "id": cid, "listed_at": now} for n, cid in names.items()),
                 pk="name",
                 replace=True,

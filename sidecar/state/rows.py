@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import functools
 import types
 import typing
 from dataclasses import fields
@@ -12,15 +11,20 @@ from typing import Any, TypeVar
 T = TypeVar("T")
 
 
-@functools.cache
+#: per data class: field name -> the type its stored value is turned into (bools and enums)
+_CONVERTERS: dict[type, dict[str, Any]] = {}
+
+
 def _converters(cls: type) -> dict[str, Any]:
-    """Field name -> the type its stored value is turned into (bools and enums only)."""
+    if cls in _CONVERTERS:
+        return _CONVERTERS[cls]
     out: dict[str, Any] = {}
     for name, hint in typing.get_type_hints(cls).items():
         if isinstance(hint, types.UnionType):  # `X | None`: convert to X when not None
             hint = next(a for a in typing.get_args(hint) if a is not type(None))
         if hint is bool or (isinstance(hint, type) and issubclass(hint, StrEnum)):
             out[name] = hint
+    _CONVERTERS[cls] = out
     return out
 
 
