@@ -14,8 +14,9 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 
+from sidecar.model import FileState
 from sidecar.service.logs import get_logger
-from sidecar.state.store import FileState, Store, StoreError
+from sidecar.state.store import Store, StoreError
 from sidecar.tail.chunk import Chunk, Parser, ParserFactory, default_parser_factory, durable_state
 from sidecar.tail.tailer import Tailer
 

@@ -10,14 +10,16 @@ from collections.abc import Iterator
 import pytest
 from support.memory_gateway import MemoryGateway
 from support.slack_pipeline import METRIC, TS, alert, lifecycle, make_config, with_slack
+from support.store_queries import actions
 
 from parsers.events import TrainingDataViewed
 from sidecar.config.options import Config
+from sidecar.model import DONE, INFLIGHT
 from sidecar.pipeline import plan_pending
 from sidecar.slack.deliver import Deliverer
 from sidecar.slack.gateway import Ambiguous, RateLimited
 from sidecar.slack.pacing import Limiter
-from sidecar.state.store import DONE, INFLIGHT, Store
+from sidecar.state.store import Store
 
 
 class Clock:
@@ -61,7 +63,7 @@ def test_a_post_that_failed_ambiguously_is_in_slack_exactly_once(env, reached_sl
 
     stats = d.run_once()
     assert stats.retried == 1 and stats.delivered == 0
-    [action] = store.actions()
+    [action] = actions(store)
     assert action.state == INFLIGHT  # it may be in Slack: looked for before posting again
     assert d.run_once().delivered == 0  # backing off: not due yet
 
@@ -71,7 +73,7 @@ def test_a_post_that_failed_ambiguously_is_in_slack_exactly_once(env, reached_sl
     assert len(gateway.in_channel("#skyline")) == 1
     assert ("find_post", "C0SKYLINE") in gateway.calls
     assert len(posts(gateway)) == (1 if reached_slack else 2)
-    [action] = store.actions()
+    [action] = actions(store)
     assert action.state == DONE
     assert store.thread(METRIC, TS).ts == gateway.in_channel("#skyline")[0].ts
 
@@ -137,4 +139,4 @@ def test_replies_and_reactions_wait_for_their_thread_and_land_in_it(env):
     assert parent.reactions == [
         config.slack.message_on_training_data_viewed_reaction_emoji.strip(":")
     ]
-    assert all(a.state == DONE for a in store.actions())
+    assert all(a.state == DONE for a in actions(store))

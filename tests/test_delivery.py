@@ -17,6 +17,7 @@ from support.slack_pipeline import (
     make_config,
     with_slack,
 )
+from support.store_queries import actions, last_error
 
 from parsers.events import (
     FeaturesProfileCreated,
@@ -27,11 +28,12 @@ from parsers.events import (
     SlackThread,
     TrainingDataViewed,
 )
+from sidecar.model import FAILED, PENDING
 from sidecar.pipeline import plan_pending
 from sidecar.slack.deliver import Deliverer
 from sidecar.slack.gateway import WebGateway
 from sidecar.slack.pacing import Limiter
-from sidecar.state.store import FAILED, PENDING, Store
+from sidecar.state.store import Store
 
 
 @pytest.fixture
@@ -119,7 +121,7 @@ def test_lifecycle_event_before_its_alert_waits_for_the_thread(setup):
     config = with_slack(config, lifecycle_grace_seconds=60.0)
     store.ingest([lifecycle(TrainingDataViewed, metric=METRIC, anomaly_timestamp=TS)], None)
     plan_pending(store, config)
-    assert store.counts()["events_waiting"] == 1 and store.actions() == []
+    assert store.counts()["events_waiting"] == 1 and actions(store) == []
     store.ingest([alert()], None)
     # The thread now exists: the waiting event finds it when it looks again, long before
     # its grace period is over.
@@ -218,7 +220,7 @@ def test_outage_with_5xx_is_retried_until_slack_is_back(setup):
     assert fake.messages("#skyline") == []
     # Names only: the channel's id cannot be listed either; each round tries again.
     assert len(fake.calls_to("conversations.list")) >= 2
-    assert "conversations.list" in (store.actions()[0].last_error or "")
+    assert "conversations.list" in (actions(store)[0].last_error or "")
     fake.up()
     drain(store, config, d)
     assert len(fake.messages("#skyline")) == 1
@@ -233,7 +235,7 @@ def test_revoked_token_halts_delivery_and_loses_nothing(setup):
     stats = d.run_once()
     assert d.halted == "account_inactive" and stats.delivered == 0
     assert store.counts()["outbox_pending"] == 3
-    assert "delivery halted" in store.last_error()["message"]
+    assert "delivery halted" in last_error(store)["message"]
     fake.activate()
     time.sleep(0.25)
     drain(store, config, d)
@@ -252,14 +254,14 @@ def test_refused_actions_are_failed_with_the_reason(setup):
     for _ in range(3):
         plan_pending(store, config)
         d.run_once()
-    failed = {a.channel: a.last_error for a in store.actions(FAILED)}
+    failed = {a.channel: a.last_error for a in actions(store, FAILED)}
     assert failed == {"#outside": "not_in_channel"}
     # Not in Slack's channel list (archived, or no such channel): kept, retried, reported; it
     # goes out once the channel is there (created, unarchived, the bot invited).
-    waiting = {a.channel: a.last_error or "" for a in store.actions(PENDING)}
+    waiting = {a.channel: a.last_error or "" for a in actions(store, PENDING)}
     assert set(waiting) == {"#archived", "#nowhere"}
     assert all("not found in Slack" in e for e in waiting.values())
-    assert "#nowhere" in store.last_error()["message"]
+    assert "#nowhere" in last_error(store)["message"]
     assert len(fake.calls_to("conversations.list")) == 1  # at most one listing a minute
 
 

@@ -17,6 +17,7 @@ import pytest
 from support.fakeslack import FakeSlack
 from support.pngs import png_bytes, training_png
 from support.slack_pipeline import METRIC, TS, alert, deliverer_for, drain, lifecycle, make_config
+from support.store_queries import actions
 
 from parsers.events import FeaturesProfileCreated, TrainingDataViewed
 from sidecar.config.options import Config
@@ -77,7 +78,7 @@ def test_the_graph_in_every_channel_once_and_the_thread_on_it(env: Env) -> None:
     png = old_png(env.folder)
     env.store.ingest(lifecycle_events(), None)
     drain(env.store, env.config, deliverer_for(env.store, env.config))
-    [action] = [a for a in env.store.actions() if a.channel == "#skyline" and a.graph]
+    [action] = [a for a in actions(env.store) if a.channel == "#skyline" and a.graph]
     for channel in ("#skyline", "#ops"):
         [msg] = env.fake.messages(channel)
         assert msg.text == action.text and NO_GRAPH not in msg.text  # the comment is the alert

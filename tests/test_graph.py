@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 from support.pngs import png_bytes, training_png
 from support.slack_pipeline import METRIC, TS, alert, make_config
+from support.store_queries import actions
 
 from sidecar.config.options import load_config
 from sidecar.slack import graph
@@ -179,12 +180,13 @@ def test_an_older_state_database_gains_the_graph_columns(tmp_path: Path) -> None
     conn.execute("ALTER TABLE outbox DROP COLUMN graph")
     conn.execute("ALTER TABLE outbox DROP COLUMN file_id")
     conn.execute("ALTER TABLE outbox DROP COLUMN file_at")
+    conn.execute("UPDATE meta SET value = '1' WHERE key = 'schema_version'")  # as they wrote
     conn.execute("INSERT INTO outbox (id, event_id, action, channel, state, text, seq)"
                  " VALUES ('a1', 'e1', 'post_message', '#skyline', 'pending', 'hi', 1)")
     conn.commit()
     conn.close()
     store = Store.open(db)  # additive: the old rows stay, text alerts as they were planned
-    [action] = store.actions()
+    [action] = actions(store)
     assert (action.id, action.text, action.graph, action.file_id) == ("a1", "hi", None, None)
     store.set_file(action, "F1", 5.0)
     assert store.action("a1").file_id == "F1"

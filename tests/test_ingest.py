@@ -19,6 +19,7 @@ from support.skyline_sim import (
     stored_ids,
     wait_for,
 )
+from support.store_queries import events
 
 from sidecar.ingest import Ingestor
 from sidecar.state.store import Store
@@ -235,14 +236,14 @@ def test_held_back_event_is_never_committed_past(logs: Path, tmp_path: Path) -> 
 
     clock.now += 6  # the file went quiet: the parser is finished, the event stored
     assert ingestor.run_once() == 1
-    [event] = store.events()
+    [event] = events(store)
     assert event.metric == "stats.web01.cpu.user" and event.alerter == "smtp"
     assert store.files()[0].offset == len(first + held)
     assert ingestor.stats.idle_flushes == 1
     with open(log, "a") as f:
         f.write(lines.line(at, 11, "alerts checked"))
     ingestor.run_once()
-    assert len(store.events()) == 1
+    assert len(events(store)) == 1
     tailer.close()
     store.close()
 

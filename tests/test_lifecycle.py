@@ -22,6 +22,7 @@ from support.slack_pipeline import (
     make_config,
     with_slack,
 )
+from support.store_queries import actions
 
 from parsers import LogParser
 from parsers.events import (
@@ -461,7 +462,7 @@ def test_skylines_own_slack_alert_waits_for_the_line_that_follows_it(setup, then
     store.ingest(parse("mirage", (T0, 23456, L.slack_anomalous(
         alert_list, L.mirage_metric("v5", 87.5, METRIC, TS)))), None)
     plan_pending(store, config)
-    assert store.actions() == [] and store.counts()["events_waiting"] == 1
+    assert actions(store) == [] and store.counts()["events_waiting"] == 1
     # the next read brings what alert_slack logged next in that pid
     follow = (L.muted("slack", METRIC) if then == "muted"
               else L.panorama_thread_key(METRIC, TS, "1795698622.123456"))

@@ -9,6 +9,7 @@ from collections.abc import Iterator
 import pytest
 from support.memory_gateway import MemoryGateway
 from support.slack_pipeline import TS, alert, make_config
+from support.store_queries import actions
 
 from sidecar.config.options import Config
 from sidecar.pipeline import Pipeline, plan_pending
@@ -30,7 +31,7 @@ def test_planning_reads_batch_after_batch_until_none_is_full(env):
     store, config, _ = env
     store.ingest([alert(ts=TS + 60 * i) for i in range(7)], None)
     assert plan_pending(store, config, batch_size=3) == 7
-    assert len(store.actions()) == 7
+    assert len(actions(store)) == 7
 
 
 def test_drain_steps_until_every_action_is_delivered(env):

@@ -9,8 +9,10 @@ import sys
 from pathlib import Path
 
 from support.slack_pipeline import alert, deliverer_for, drain, make_config
+from support.store_queries import save_file
 
-from sidecar.state.store import FileState, Store
+from sidecar.model import FileState
+from sidecar.state.store import Store
 
 
 def cli(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
@@ -37,7 +39,7 @@ def test_status_reports_lag_outbox_threads_and_last_error(tmp_path, fake_slack):
     log.write_bytes(b"x" * 1000)
     st = log.stat()
     store = Store.open(config.state.path)
-    store.save_file(FileState(key="k", path=str(log), app="mirage", dev=st.st_dev,
+    save_file(store, FileState(key="k", path=str(log), app="mirage", dev=st.st_dev,
                               inode=st.st_ino, head_hash="h", head_len=10, offset=400))
     store.ingest([alert(), alert(ts=1), alert(ts=2, namespace="nowhere")], None)
     drain(store, config, deliverer_for(store, config))

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from sidecar.state.store import FileState
+from sidecar.model import FileState
 from sidecar.tail.chunk import Chunk
 from sidecar.tail.fileid import ANCHOR_MAX, file_key
 from sidecar.tail.names import followed_app

@@ -13,7 +13,7 @@ from sidecar.config.skyline_settings import read_settings
 from sidecar.service.carbon import probe
 from sidecar.slack.channels import normalise
 from sidecar.slack.gateway import SlackFailure, WebGateway
-from sidecar.state.store import Store, StoreError, damaged
+from sidecar.state.store import FatalStoreError, Store, StoreError, damaged
 
 
 class Checks:
@@ -68,7 +68,7 @@ def check_skyline_slack_off(config: Config, c: Checks) -> None:
 def check_state(config: Config, c: Checks) -> None:
     try:
         store = Store.open(config.state.path)
-    except StoreError as exc:
+    except (StoreError, FatalStoreError) as exc:
         c.fail(str(exc))
         return
     problem = store.quick_check()

@@ -12,6 +12,7 @@ from typing import Any, TextIO
 import click
 
 from sidecar.config.options import Config, ConfigError, load_config
+from sidecar.model import Action
 from sidecar.service.lock import Locked
 from sidecar.service.logs import configure_logging
 from sidecar.slack import graph
@@ -19,7 +20,7 @@ from sidecar.slack.deliver import Deliverer
 from sidecar.slack.dryrun import PrintingGateway
 from sidecar.slack.gateway import WebGateway
 from sidecar.slack.pacing import Limiter
-from sidecar.state.store import Action, Store, StoreError, damaged
+from sidecar.state.store import FatalStoreError, Store, StoreError, damaged
 
 config_option = click.option(
     "--config", "config_path", type=click.Path(path_type=Path, dir_okay=False),
@@ -44,7 +45,7 @@ def state_errors(config: Config) -> Iterator[None]:
     """A state database that cannot be used, found at any point of a command: one line."""
     try:
         yield
-    except (StoreError, Locked) as exc:
+    except (StoreError, FatalStoreError, Locked) as exc:
         raise click.ClickException(str(exc)) from None
     except sqlite3.DatabaseError as exc:
         if isinstance(exc, sqlite3.OperationalError):
@@ -58,7 +59,7 @@ def open_store(config: Config, *, dry_run: bool) -> Store:
         if dry_run:
             return Store.scratch_copy(config.state.path)
         return Store.open(config.state.path)
-    except StoreError as exc:
+    except (StoreError, FatalStoreError) as exc:
         raise click.ClickException(str(exc)) from None
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 from typing import Any
 
-from sidecar.state.store import FileState
+from sidecar.model import FileState
 
 
 def file_lag(state: FileState, now: float) -> dict[str, Any]:

@@ -12,7 +12,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from sidecar.state.store import path_problem
+from sidecar.state.db import path_problem
 
 
 class Locked(Exception):

@@ -20,7 +20,7 @@ from sidecar.service.health import file_lag
 from sidecar.service.metrics import DeliveryCounts, Snapshot, collect, lines
 from sidecar.slack.deliver import DeliveryStats
 from sidecar.slack.pacing import KeyPace
-from sidecar.state.store import Store, StoreError
+from sidecar.state.store import FatalStoreError, Store, StoreError
 
 log = structlog.get_logger("sidecar.service.metrics")
 
@@ -105,7 +105,7 @@ class MetricsReporter:
         try:
             pairs = collect(self.snapshot(now, up=up))
             self._store_failing = False
-        except (StoreError, sqlite3.Error) as exc:
+        except (StoreError, FatalStoreError, sqlite3.Error) as exc:
             # The daemon reports the database itself. Only the liveness lines go; the counts
             # carry over into the next interval that can read them (nothing is lost).
             if not self._store_failing:
@@ -120,7 +120,7 @@ class MetricsReporter:
             return
         try:
             self.store.set_meta(META_KEY, json.dumps(status, sort_keys=True))
-        except (StoreError, sqlite3.Error):
+        except (StoreError, FatalStoreError, sqlite3.Error):
             return  # retried on the next tick
         self._saved = status
 

@@ -31,6 +31,7 @@ from dataclasses import dataclass, field, replace
 
 import structlog
 
+from sidecar.model import ADD_REACTION, INFLIGHT, POST_MESSAGE, Action, Origin
 from sidecar.slack import graph
 from sidecar.slack.channels import ChannelDirectory
 from sidecar.slack.gateway import (
@@ -46,8 +47,7 @@ from sidecar.slack.gateway import (
     action_metadata,
 )
 from sidecar.slack.pacing import KeyPace, Limiter
-from sidecar.slack.planner import ADD_REACTION, POST_MESSAGE
-from sidecar.state.store import INFLIGHT, Action, Store
+from sidecar.state.store import Store
 
 log = structlog.get_logger("sidecar.slack.deliver")
 
@@ -442,7 +442,7 @@ class Deliverer:
         """Our own thread: its channel is the id Slack answered the post with."""
         key = action.thread_key
         thread = self.store.thread(*key) if key else None
-        return thread is not None and thread.origin == "posted"
+        return thread is not None and thread.origin == Origin.POSTED
 
     def _report(self, scope: str, message: str) -> None:
         """A problem `status` shows until it is over (`_over`)."""

@@ -15,9 +15,9 @@ from collections.abc import Callable, Sequence
 from typing import Any, TextIO
 
 from parsers.events import Event
+from sidecar.model import Action
 from sidecar.slack import graph
 from sidecar.slack.gateway import FileShare, Posted
-from sidecar.state.store import Action
 
 
 def fake_channel_id(name: str) -> str:

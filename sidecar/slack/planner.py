@@ -38,10 +38,9 @@ from parsers.events import (
 )
 from sidecar.config.logtime import log_epoch, log_zone
 from sidecar.config.options import Config
+from sidecar.model import ADD_REACTION, POST_MESSAGE, POST_REPLY, Action, Origin, Profile, Thread
 from sidecar.slack import graph, render
-from sidecar.state.store import Action, Profile, Thread
 
-POST_MESSAGE, POST_REPLY, ADD_REACTION = "post_message", "post_reply", "add_reaction"
 MAX_PARENT_CHAIN = 64
 #: Skyline copies DISABLED into threads younger than a week (ionosphere_backend.py:5890-5897)
 DISABLED_THREAD_MAX_AGE = 604800
@@ -132,7 +131,7 @@ def plan_event(
         return Plan(note="not a Slack event")
     plan = planner(event, known, config)
     if not post:
-        adopted = tuple(t for t in plan.threads if t.origin == "adopted")
+        adopted = tuple(t for t in plan.threads if t.origin == Origin.ADOPTED)
         return Plan(profiles=plan.profiles, threads=adopted, note="recorded only")
     if plan.needs_thread:
         grace = config.slack.lifecycle_grace_seconds
@@ -185,7 +184,7 @@ def _plan_alert(alert: AnomalyAlert, known: Knowledge, config: Config, final: bo
         for i, channel in enumerate(channels)
     )
     # The thread is reserved now, so a second alerter's line for the same anomaly finds it.
-    pending = Thread(key[0], key[1], channels[0], None, alert.event_id, "posted")
+    pending = Thread(key[0], key[1], channels[0], None, alert.event_id, Origin.POSTED)
     return Plan(actions=actions, threads=(pending,), note=f"alert to {', '.join(channels)}")
 
 
@@ -273,7 +272,7 @@ def _plan_thread(event: SlackThread, known: Knowledge, config: Config, final: bo
         return Plan(note="Skyline's thread cannot be adopted: no default channel")
     channel = config.slack.channel_id_for(channel) or channel
     thread = Thread(event.metric, event.anomaly_timestamp, channel, event.thread_ts,
-                    event.event_id, "adopted")
+                    event.event_id, Origin.ADOPTED)
     return Plan(threads=(thread,), note="adopted Skyline's thread")
 
 

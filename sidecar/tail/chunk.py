@@ -14,7 +14,7 @@ from dataclasses import dataclass, field, replace
 from typing import Any, Protocol
 
 from parsers.events import Event
-from sidecar.state.store import FileState
+from sidecar.model import FileState
 from sidecar.tail.fileid import ANCHOR_MAX, anchor_of, digest
 
 __all__ = [

@@ -14,7 +14,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from sidecar.state.store import FileState
+from sidecar.model import FileState
 from sidecar.tail.chunk import Chunk, fresh_state, take
 from sidecar.tail.fileid import ANCHOR_MAX, HEAD_MAX, anchor_of, count_lines, digest, read_at
 

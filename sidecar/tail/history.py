@@ -21,7 +21,8 @@ from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from pathlib import Path
 
-from sidecar.state.store import FileState, Store
+from sidecar.model import FileState
+from sidecar.state.store import Store
 from sidecar.tail.chunk import (
     ParserFactory,
     default_parser_factory,

@@ -21,8 +21,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, replace
 from pathlib import Path
 
+from sidecar.model import FileState
 from sidecar.service.logs import get_logger
-from sidecar.state.store import FileState
 from sidecar.tail.fileid import (
     ANCHOR_MAX,
     anchor_matches,

@@ -37,8 +37,8 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 
+from sidecar.model import FileState
 from sidecar.service.logs import get_logger
-from sidecar.state.store import FileState
 from sidecar.tail import recovery
 from sidecar.tail.chunk import Chunk
 from sidecar.tail.fileid import file_key
