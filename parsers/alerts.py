@@ -219,7 +219,9 @@ def parse_metric_item(text: str) -> MetricItem | None:
     if ts is None or not metric:
         return None
     return MetricItem(
-        metric=metric, timestamp=ts, value=as_float(first), full_duration=full_duration,
+        # an int datapoint stays an int, as in parse_metric_item_fully
+        metric=metric, timestamp=ts, value=first if type(first) is int else as_float(first),
+        full_duration=full_duration,
         triggered=lists[0] if lists else (), run=lists[1] if len(lists) > 1 else (),
     )
 
