@@ -42,7 +42,8 @@ def text_line(event: Event) -> str:
 
 
 def json_line(event: Event) -> str:
-    return json.dumps(event.to_dict())
+    """``json.dumps(event.to_dict())``: ``Event.to_json`` writes the same bytes, faster."""
+    return event.to_json()
 
 
 def parse_file(path: str, app: str, *, fmt: str = "text", show_stats: bool = False) -> bool:
