@@ -9,7 +9,7 @@ from pathlib import Path
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from parsers import APPS, LogParser, app_from_path
+from parsers import APPS, LogParser
 from parsers.events import (
     AnomalyAlert,
     Event,
@@ -19,6 +19,7 @@ from parsers.events import (
     TrainingDataViewed,
     ValidatedProfile,
 )
+from sidecar.tail.names import app_from_path
 from tests.bench.genlogs import write_log
 
 CORPUS = Path(__file__).parent / "corpus"
