@@ -89,4 +89,5 @@ def make_deliverer(config: Config, store: Store, *, dry_run: bool, fmt: str = "t
     return Deliverer(store, gateway, limiter=limiter, max_age=slack.max_retry_age_seconds,
                      channel_ids=channel_ids,
                      image_wait=0.0 if dry_run else slack.image_wait_seconds,
-                     fetcher=graph.DescribingFetcher() if dry_run else graph.Fetcher())
+                     fetcher=graph.DescribingFetcher() if dry_run else graph.Fetcher(),
+                     sidecar=config.sidecar, clustered=config.clustered)

@@ -71,7 +71,8 @@ def plan_pending(store: Store, config: Config, *, post: bool = True, after_seq: 
                 log.error("cannot post", event_id=event.event_id, error=plan.error)
                 continue
             store.record_plan(event.event_id, plan.actions, profiles=plan.profiles,
-                              threads=plan.threads, wait_until=plan.wait_until)
+                              threads=plan.threads, wait_until=plan.wait_until,
+                              searches=plan.searches)
             if plan.actions:
                 log.info("planned", event_id=event.event_id, kind=event.kind,
                          metric=getattr(event, "metric", None), actions=len(plan.actions),

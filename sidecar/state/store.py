@@ -30,6 +30,8 @@ SCHEMA_VERSION = 1
 
 # Outbox states
 PENDING, INFLIGHT, DONE, FAILED = "pending", "inflight", "done", "failed"
+# Thread search states (sidecar.slack.finder)
+SEARCH_PENDING, SEARCH_FOUND, SEARCH_MISS = "pending", "found", "miss"
 
 
 class StoreError(Exception):
@@ -101,7 +103,7 @@ class Thread:
     channel: str
     ts: str | None
     alert_event_id: str | None
-    origin: str  # "posted" or "adopted"
+    origin: str  # "posted", "adopted" (Skyline's thread line) or "found" (in Slack)
 
 
 @dataclass(frozen=True)
@@ -283,6 +285,13 @@ class Store:
             # Slack's channel list (name -> id), as conversations.list last gave it.
             db["channels"].create({"name": str, "id": str, "listed_at": float}, pk="name",
                                   if_not_exists=True)
+            # Alert threads looked for in Slack (a cluster): one row per key; a miss is cached.
+            db["thread_searches"].create(
+                {"metric": str, "anomaly_timestamp": int, "channels": str, "state": str,
+                 "first_requested_at": float, "requested_at": float, "searched_at": float,
+                 "calls": int},
+                pk=("metric", "anomaly_timestamp"), if_not_exists=True,
+            )
             db.execute(
                 "CREATE INDEX IF NOT EXISTS events_unplanned ON events(planned, seq)"
             )
@@ -421,6 +430,7 @@ class Store:
         profiles: Sequence[Profile] = (),
         threads: Sequence[Thread] = (),
         wait_until: float | None = None,
+        searches: Sequence[Any] = (),
     ) -> None:
         """Store what planning one event decided, atomically.
 
@@ -438,6 +448,8 @@ class Store:
                     (t.metric, t.anomaly_timestamp, t.channel, t.ts, t.alert_event_id,
                      t.origin, now),
                 )
+            for search in searches:
+                self._request_search(search, now)
             seq = self._next_seq("outbox")
             for i, a in enumerate(actions):
                 row = asdict(a) | {"created_at": now, "seq": seq + i, "state": PENDING}
@@ -450,6 +462,57 @@ class Store:
                 self.db.execute(
                     "UPDATE events SET wait_until = ? WHERE id = ?", (wait_until, event_id)
                 )
+
+    # -- threads found in Slack (sidecar.slack.finder) --------------------------------------------
+    def _request_search(self, search: Any, now: float) -> None:
+        """Ask for a search (``sidecar.slack.threads.ThreadSearch``); asked again, a cached
+        miss is only marked wanted (the finder repeats it once the miss is old enough)."""
+        self.db.execute(
+            "INSERT INTO thread_searches (metric, anomaly_timestamp, channels, state,"
+            " first_requested_at, requested_at, searched_at, calls) VALUES (?,?,?,?,?,?,NULL,0)"
+            " ON CONFLICT(metric, anomaly_timestamp) DO UPDATE SET requested_at ="
+            " excluded.requested_at",
+            (search.metric, search.anomaly_timestamp, json.dumps(list(search.channels)),
+             SEARCH_PENDING, now, now),
+        )
+
+    def thread_search(self, metric: str, anomaly_timestamp: int) -> dict[str, Any] | None:
+        """The search for this key: {state, searched_at, calls, ...}, or None if never asked."""
+        rows = list(self.db.query(
+            "SELECT * FROM thread_searches WHERE metric = ? AND anomaly_timestamp = ?",
+            [metric, anomaly_timestamp]))
+        return rows[0] if rows else None
+
+    def due_searches(self, now: float, miss_ttl: float, limit: int = 20) -> list[dict[str, Any]]:
+        """Searches to make: asked and never made, or a miss older than ``miss_ttl`` that was
+        asked for again since."""
+        return list(self.db.query(
+            "SELECT * FROM thread_searches WHERE state = ? OR (state = ? AND searched_at <= ?"
+            " AND requested_at > searched_at) ORDER BY requested_at LIMIT ?",
+            [SEARCH_PENDING, SEARCH_MISS, now - miss_ttl, limit]))
+
+    def search_done(self, key: tuple[str, int], found: Thread | None, calls: int,
+                    now: float) -> None:
+        """A search's outcome and its thread (origin "found"; a thread known meanwhile stays)."""
+        with self.transaction():
+            if found is not None:
+                self.db.execute(
+                    "INSERT OR IGNORE INTO threads (metric, anomaly_timestamp, channel, ts,"
+                    " alert_event_id, origin, created_at) VALUES (?,?,?,?,?,?,?)",
+                    (found.metric, found.anomaly_timestamp, found.channel, found.ts,
+                     found.alert_event_id, found.origin, now))
+            self.db.execute(
+                "UPDATE thread_searches SET state = ?, searched_at = ?, calls = calls + ?"
+                " WHERE metric = ? AND anomaly_timestamp = ?",
+                (SEARCH_FOUND if found else SEARCH_MISS, now, calls, *key))
+
+    def search_counts(self) -> dict[str, int]:
+        """Searches by state, and the Slack calls they made (``calls``)."""
+        rows = self.db.execute(
+            "SELECT state, COUNT(*), SUM(calls) FROM thread_searches GROUP BY state").fetchall()
+        out = {state: n for state, n, _ in rows}
+        out["calls"] = sum(c or 0 for _, _, c in rows)
+        return out
 
     def _merge_profile(self, p: Profile) -> None:
         """Known facts are never overwritten by unknown ones (None)."""
@@ -497,7 +560,8 @@ class Store:
             self.db.execute("UPDATE outbox SET file_id = ?, file_at = ? WHERE id = ?",
                             (file_id, at, action.id))
 
-    def mark_done(self, action: Action, channel_id: str | None, ts: str | None) -> None:
+    def mark_done(self, action: Action, channel_id: str | None, ts: str | None,
+                  *, origin: str = "posted") -> None:
         now = time.time()
         with self.transaction():
             self.db.execute(
@@ -512,9 +576,10 @@ class Store:
                     "INSERT INTO threads (metric, anomaly_timestamp, channel, ts, alert_event_id,"
                     " origin, created_at) VALUES (?,?,?,?,?,?,?) ON CONFLICT(metric,"
                     " anomaly_timestamp) DO UPDATE SET channel = excluded.channel,"
-                    " ts = excluded.ts",
+                    " ts = excluded.ts, origin = CASE WHEN excluded.origin = 'found'"
+                    " THEN 'found' ELSE threads.origin END",
                     (key[0], key[1], channel_id or action.channel, ts, action.event_id,
-                     "posted", now),
+                     origin, now),
                 )
 
     def mark_retry(self, action: Action, next_attempt_at: float, error: str,

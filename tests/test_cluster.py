@@ -1,0 +1,154 @@
+"""A Skyline cluster, one Slack: two sidecar daemons (``python -m sidecar run``), each with its own
+log directory and state database, against one fake Slack. The host that logs a lifecycle event
+is not the host that posted the alert: its sidecar finds the alert's thread in Slack."""
+
+from __future__ import annotations
+
+import signal
+import sqlite3
+import subprocess
+import time
+from collections.abc import Iterator
+from contextlib import ExitStack
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pytest
+from fake_slack import FakeSlack
+from skyline_sim import SkylineApp, wait_for
+from test_daemon import SKYLINE_URL, start, webapp_create, webapp_view
+
+METRIC = "stats.web01.cpu.user"
+VIEWED = "The training data page has been reviewed"
+
+pytestmark = pytest.mark.slow
+
+
+@dataclass
+class Host:
+    """One Skyline host: its logs (mirage, webapp), its sidecar's config, state and process."""
+
+    name: str
+    root: Path
+    fake: FakeSlack
+    stack: ExitStack
+    settings: dict[str, object] = field(default_factory=dict)
+    proc: subprocess.Popen[bytes] | None = None
+
+    def __post_init__(self) -> None:
+        (self.root / "logs").mkdir(parents=True)
+        self.mirage = self.stack.enter_context(SkylineApp(self.root / "logs", "mirage"))
+        self.webapp = self.stack.enter_context(SkylineApp(self.root / "logs", "webapp"))
+
+    @property
+    def db(self) -> Path:
+        return self.root / "state.sqlite"
+
+    def config(self) -> Path:
+        sidecar = {"host": self.name, "cluster": True, **self.settings}
+        cfg = self.root / "config.toml"
+        cfg.write_text(
+            "[skyline]\n"
+            f'log_dir = "{self.root / "logs"}"\n'
+            f'url = "{SKYLINE_URL}"\n'
+            "[slack]\n"
+            f'base_url = "{self.fake.base_url}"\n'
+            'default_channel = "#skyline"\n'
+            "lifecycle_grace_seconds = 2\n"
+            "[state]\n"
+            f'path = "{self.db}"\n'
+            "[sidecar]\n"
+            + "".join(f"{k} = {_toml(v)}\n" for k, v in sidecar.items())
+        )
+        return cfg
+
+    def start(self) -> None:
+        self.proc = start(self.config(), self.fake, "--from-start")
+
+    def kill9(self) -> None:
+        assert self.proc is not None
+        self.proc.send_signal(signal.SIGKILL)
+        self.proc.wait()
+
+    def stop(self) -> None:
+        if self.proc is not None and self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+            self.proc.wait(timeout=30)
+
+    def query(self, sql: str, *args: object) -> list[tuple[object, ...]]:
+        if not self.db.exists():
+            return []
+        conn = sqlite3.connect(f"file:{self.db}?mode=ro", uri=True, timeout=5)
+        try:
+            return conn.execute(sql, args).fetchall()
+        except sqlite3.OperationalError:
+            return []
+        finally:
+            conn.close()
+
+    def settled(self) -> bool:
+        """Nothing waiting: every event planned, every action delivered."""
+        return (self.query("SELECT COUNT(*) FROM events WHERE planned = 0") == [(0,)]
+                and self.query("SELECT COUNT(*) FROM outbox WHERE state != 'done'") == [(0,)])
+
+
+def _toml(value: object) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return f'"{value}"' if isinstance(value, str) else str(value)
+
+
+@pytest.fixture
+def cluster(tmp_path: Path) -> Iterator[tuple[FakeSlack, Host, Host]]:
+    with FakeSlack() as fake, ExitStack() as stack:
+        fake.add_channel("#skyline")
+        a = Host("host-a", tmp_path / "a", fake, stack)
+        b = Host("host-b", tmp_path / "b", fake, stack)
+        try:
+            yield fake, a, b
+        finally:
+            a.stop()
+            b.stop()
+
+
+def history_calls(fake: FakeSlack) -> int:
+    return len(fake.calls_to("conversations.history"))
+
+
+def thread_texts(fake: FakeSlack) -> list[str]:
+    parent = fake.messages("#skyline")[0]
+    return [m.text for m in fake.replies("#skyline", parent.ts)]
+
+
+def recent_ts() -> int:
+    """An anomaly a few minutes ago: Slack's (the fake's) message ts are wall-clock times."""
+    return int(time.time()) - 300
+
+
+def test_lifecycle_events_on_the_other_host_land_in_the_alerts_thread(cluster):
+    fake, a, b = cluster
+    ts = recent_ts()
+    a.start()
+    b.start()
+    a.mirage.alert(METRIC, ts)
+    assert wait_for(lambda: len(fake.messages("#skyline")) == 1, timeout=30)
+    assert wait_for(a.settled, timeout=30)
+    before = history_calls(fake)
+    # host B's webapp serves the training data page and the features profile for it
+    webapp_view(b.webapp, METRIC, ts, "admin")
+    webapp_create(b.webapp, 1234, METRIC, ts)
+    assert wait_for(lambda: len(thread_texts(fake)) == 2, timeout=30), thread_texts(fake)
+    assert wait_for(b.settled, timeout=30)
+    parent = fake.messages("#skyline")[0]
+    assert len(fake.messages("#skyline")) == 1  # nothing top-level from host B
+    texts = thread_texts(fake)
+    assert texts[0] == VIEWED and texts[1].startswith("*TRAINED - not anomalous*")
+    assert fake.reactions("#skyline", parent.ts) == {"eyes": 1, "thumbsup": 1}
+    # B found it once (the second event used the thread stored by the first search)
+    assert b.query("SELECT origin, ts FROM threads") == [("found", parent.ts)]
+    assert b.query("SELECT state, calls FROM thread_searches") == [("found", 1)]
+    assert history_calls(fake) - before == 1
+    # the alert post names its key and its host in the metadata
+    payload = parent.metadata["event_payload"]
+    assert (payload["metric"], payload["anomaly_timestamp"], payload["host"]) == (
+        METRIC, ts, "host-a")
