@@ -152,3 +152,111 @@ def test_lifecycle_events_on_the_other_host_land_in_the_alerts_thread(cluster):
     payload = parent.metadata["event_payload"]
     assert (payload["metric"], payload["anomaly_timestamp"], payload["host"]) == (
         METRIC, ts, "host-a")
+
+
+def test_the_same_alert_logged_on_both_hosts_is_posted_once(cluster):
+    fake, a, b = cluster
+    ts = recent_ts()
+    a.start()
+    b.start()
+    a.mirage.alert(METRIC, ts)
+    assert wait_for(lambda: len(fake.messages("#skyline")) == 1, timeout=30)
+    before = history_calls(fake)
+    b.mirage.alert(METRIC, ts)  # a shard move: host B logs the same anomaly's alert
+    assert wait_for(lambda: b.query("SELECT origin FROM threads") == [("found",)], timeout=30)
+    assert wait_for(b.settled, timeout=30)
+    parent, = fake.messages("#skyline")
+    assert b.query("SELECT ts FROM threads") == [(parent.ts,)]
+    assert history_calls(fake) - before == 1  # one page, before posting
+    # and B's lifecycle events for it go to A's thread
+    webapp_view(b.webapp, METRIC, ts, "admin")
+    assert wait_for(lambda: thread_texts(fake) == [VIEWED], timeout=30)
+    assert len(fake.messages("#skyline")) == 1
+    assert fake.reactions("#skyline", parent.ts) == {"eyes": 1}
+
+
+@pytest.mark.parametrize("victim", ["poster", "finder"])
+def test_a_kill_9_of_either_host_loses_and_repeats_nothing(cluster, victim):
+    fake, a, b = cluster
+    ts = recent_ts()
+    a.start()
+    b.start()
+    a.mirage.alert(METRIC, ts)
+    assert wait_for(lambda: len(fake.messages("#skyline")) == 1, timeout=30)
+    webapp_view(b.webapp, METRIC, ts, "admin")
+    host = a if victim == "poster" else b
+    host.kill9()  # B may be mid-search, or done: either way its events land once
+    webapp_create(b.webapp, 1234, METRIC, ts)
+    if victim == "finder":
+        b.start()
+    assert wait_for(lambda: len(thread_texts(fake)) == 2, timeout=30), thread_texts(fake)
+    assert wait_for(b.settled, timeout=30)
+    time.sleep(1.0)  # nothing more comes
+    parent, = fake.messages("#skyline")
+    assert [t.split(" - ")[0] for t in thread_texts(fake)] == [VIEWED, "*TRAINED"]
+    assert fake.reactions("#skyline", parent.ts) == {"eyes": 1, "thumbsup": 1}
+
+
+def test_a_long_history_is_paged_and_the_page_cap_bounds_the_search(cluster):
+    fake, a, b = cluster
+    ts = recent_ts()
+    a.start()
+    a.mirage.alert(METRIC, ts)
+    assert wait_for(lambda: len(fake.messages("#skyline")) == 1, timeout=30)
+    a.stop()
+    for i in range(450):  # a busy channel: the alert is on the third page (200 a page)
+        fake.seed_message("#skyline", f"chatter {i} ionosphere?timestamp={ts}")
+    b.settings = {"thread_search_pages": 2}
+    b.start()
+    webapp_view(b.webapp, METRIC, ts, "admin")
+    assert wait_for(b.settled, timeout=30)
+    # two pages read, no alert on them: a miss, and the event goes unthreaded (nothing posted)
+    assert b.query("SELECT state, calls FROM thread_searches") == [("miss", 2)]
+    assert thread_texts(fake) == [] and len(fake.messages("#skyline")) == 451
+    b.stop()
+    b.settings = {"thread_search_pages": 5, "thread_search_miss_seconds": 0}
+    b.start()
+    webapp_create(b.webapp, 1234, METRIC, ts)
+    assert wait_for(lambda: len(thread_texts(fake)) == 1, timeout=30)
+    assert wait_for(b.settled, timeout=30)
+    assert b.query("SELECT state, calls FROM thread_searches") == [("found", 5)]  # 2 + 3
+    assert len(fake.messages("#skyline")) == 451
+
+
+def test_an_alert_posted_after_the_window_is_not_found(cluster):
+    fake, a, b = cluster
+    ts = int(time.time()) - 3 * 86400  # the window (24 h from the anomaly) ended 2 days ago
+    a.start()
+    b.start()
+    a.mirage.alert(METRIC, ts)
+    assert wait_for(lambda: len(fake.messages("#skyline")) == 1, timeout=30)
+    before = history_calls(fake)
+    webapp_view(b.webapp, METRIC, ts, "admin")
+    assert wait_for(lambda: b.query("SELECT state FROM thread_searches") == [("miss",)],
+                    timeout=30)
+    assert wait_for(b.settled, timeout=30)
+    assert thread_texts(fake) == [] and len(fake.messages("#skyline")) == 1
+    assert history_calls(fake) - before == 1  # one empty page: the search gave up at once
+
+
+def test_skylines_own_alert_is_found_by_its_training_link_and_a_miss_is_not_repeated(cluster):
+    """Skyline's own Slack (or a file share, which carries no metadata): the alert is known
+    by the training data link in its text. A burst of events with no alert searches once."""
+    fake, _, b = cluster
+    ts = recent_ts()
+    link = f"{SKYLINE_URL}/ionosphere?timestamp={ts}&amp;metric={METRIC}"
+    parent_ts = fake.seed_message(
+        "#skyline", f"*Skyline Mirage alert* - {METRIC} ...\n*Ionosphere training dir* :: "
+        f"<{link}|training data link> :: for anomaly at ...", user="UBOT0SKYLINE")
+    b.settings = {"thread_search_miss_seconds": 600}
+    b.start()
+    webapp_view(b.webapp, METRIC, ts, "admin")
+    assert wait_for(lambda: thread_texts(fake) == [VIEWED], timeout=30)
+    assert fake.reactions("#skyline", parent_ts) == {"eyes": 1}
+    before = history_calls(fake)
+    other = "stats.web02.cpu.user"  # viewed three times, never alerted to Slack
+    for _ in range(3):
+        webapp_view(b.webapp, other, ts, "admin")
+    assert wait_for(b.settled, timeout=30)
+    assert history_calls(fake) - before == 1
+    assert len(fake.messages("#skyline")) == 1

@@ -501,6 +501,11 @@ class Store:
                     " alert_event_id, origin, created_at) VALUES (?,?,?,?,?,?,?)",
                     (found.metric, found.anomaly_timestamp, found.channel, found.ts,
                      found.alert_event_id, found.origin, now))
+                # the events waiting for a thread look again now, in the order Skyline logged
+                # them (not after a newer event that finds the thread at once)
+                self.db.execute("UPDATE events SET wait_until = NULL WHERE planned = 0"
+                                " AND wait_until IS NOT NULL AND wait_until != ?",
+                                (float("inf"),))
             self.db.execute(
                 "UPDATE thread_searches SET state = ?, searched_at = ?, calls = calls + ?"
                 " WHERE metric = ? AND anomaly_timestamp = ?",
