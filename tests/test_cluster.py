@@ -4,6 +4,7 @@ is not the host that posted the alert: its sidecar finds the alert's thread in S
 
 from __future__ import annotations
 
+import json
 import signal
 import sqlite3
 import subprocess
@@ -17,6 +18,7 @@ import pytest
 from fake_slack import FakeSlack
 from skyline_sim import SkylineApp, wait_for
 from test_daemon import SKYLINE_URL, start, webapp_create, webapp_view
+from test_status_check import cli
 
 METRIC = "stats.web01.cpu.user"
 VIEWED = "The training data page has been reviewed"
@@ -260,3 +262,22 @@ def test_skylines_own_alert_is_found_by_its_training_link_and_a_miss_is_not_repe
     assert wait_for(b.settled, timeout=30)
     assert history_calls(fake) - before == 1
     assert len(fake.messages("#skyline")) == 1
+
+
+def test_status_and_logs_say_which_host_they_speak_for(cluster):
+    fake, _, b = cluster
+    b.start()
+    webapp_view(b.webapp, METRIC, recent_ts(), "admin")  # nothing in Slack: a miss
+    assert wait_for(lambda: b.query("SELECT state FROM thread_searches") == [("miss",)],
+                    timeout=30)
+    b.stop()
+    out = cli("status", "--config", str(b.config())).stdout
+    assert out.splitlines()[0] == "host: host-b (cluster: threads looked for in Slack)"
+    assert "thread searches in Slack: 1 miss; 1 history calls" in out
+    data = json.loads(cli("status", "--config", str(b.config()), "--format", "json").stdout)
+    assert (data["host"], data["clustered"]) == ("host-b", True)
+    # the daemon's log lines (JSON under systemd) name the host
+    run = cli("run", "--config", str(b.config()), "--dry-run", "--exit-after", "0.5",
+              env={"SLACK_BOT_TOKEN": fake.token})
+    lines = [json.loads(line) for line in run.stderr.splitlines() if line.startswith("{")]
+    assert lines and all(line.get("host") == "host-b" for line in lines), run.stderr
