@@ -89,8 +89,9 @@ class Host:
             conn.close()
 
     def settled(self) -> bool:
-        """Nothing waiting: every event planned, every action delivered."""
-        return (self.query("SELECT COUNT(*) FROM events WHERE planned = 0") == [(0,)]
+        """Something read, nothing waiting: every event planned, every action delivered."""
+        return (self.query("SELECT COUNT(*) > 0 FROM events") == [(1,)]
+                and self.query("SELECT COUNT(*) FROM events WHERE planned = 0") == [(0,)]
                 and self.query("SELECT COUNT(*) FROM outbox WHERE state != 'done'") == [(0,)])
 
 
@@ -211,6 +212,8 @@ def test_a_long_history_is_paged_and_the_page_cap_bounds_the_search(cluster):
     b.settings = {"thread_search_pages": 2}
     b.start()
     webapp_view(b.webapp, METRIC, ts, "admin")
+    assert wait_for(lambda: b.query("SELECT state FROM thread_searches") == [("miss",)],
+                    timeout=30)
     assert wait_for(b.settled, timeout=30)
     # two pages read, no alert on them: a miss, and the event goes unthreaded (nothing posted)
     assert b.query("SELECT state, calls FROM thread_searches") == [("miss", 2)]
@@ -254,12 +257,15 @@ def test_skylines_own_alert_is_found_by_its_training_link_and_a_miss_is_not_repe
     b.start()
     webapp_view(b.webapp, METRIC, ts, "admin")
     assert wait_for(lambda: thread_texts(fake) == [VIEWED], timeout=30)
+    assert wait_for(b.settled, timeout=30)
     assert fake.reactions("#skyline", parent_ts) == {"eyes": 1}
     before = history_calls(fake)
-    other = "stats.web02.cpu.user"  # viewed three times, never alerted to Slack
-    for _ in range(3):
-        webapp_view(b.webapp, other, ts, "admin")
-    assert wait_for(b.settled, timeout=30)
+    other = "stats.web02.cpu.user"  # never alerted to Slack: viewed, two profiles made
+    webapp_view(b.webapp, other, ts, "admin")
+    webapp_create(b.webapp, 2001, other, ts)
+    webapp_create(b.webapp, 2002, other, ts)
+    burst = f"SELECT COUNT(*), SUM(planned) FROM events WHERE metric = '{other}'"
+    assert wait_for(lambda: b.query(burst) == [(3, 3)], timeout=30), b.query(burst)
     assert history_calls(fake) - before == 1
     assert len(fake.messages("#skyline")) == 1
 

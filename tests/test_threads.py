@@ -80,9 +80,17 @@ def test_the_planner_asks_for_a_search_and_waits_for_it_whatever_the_grace(tmp_p
     store.search_done((METRIC, TS), None, 1, 100.0)
     after = plan_event(viewed, store, clustered, ingested_at=0.0, now=101.0)
     assert after.wait_until is None and after.note.startswith("unthreaded")
-    # an old miss is looked for again
-    stale = plan_event(viewed, store, clustered, ingested_at=0.0, now=100.0 + 301.0)
+    # an event that came after the miss uses it while it is fresh ...
+    later = plan_event(viewed, store, clustered, ingested_at=200.0, now=201.0)
+    assert later.wait_until is None
+    # ... and has it looked for again once it is old
+    stale = plan_event(viewed, store, clustered, ingested_at=450.0, now=451.0)
     assert stale.searches and stale.wait_until is not None
+    # a miss made after the event came answers it even when misses are not cached
+    uncached = replace(clustered, sidecar=SidecarOptions(cluster=True,
+                                                         thread_search_miss_seconds=0.0))
+    assert plan_event(viewed, store, uncached, ingested_at=99.0, now=460.0).wait_until is None
+    assert plan_event(viewed, store, uncached, ingested_at=101.0, now=460.0).searches
     # found: a reply in that thread
     store.search_done((METRIC, TS), Thread(METRIC, TS, "C1", "9.000001", None, "found"), 1, 102.0)
     found = plan_event(viewed, store, clustered, ingested_at=0.0, now=103.0)

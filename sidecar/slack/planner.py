@@ -51,6 +51,8 @@ RECHECK_SECONDS = 2.0
 #: an alert Skyline's own Slack is posting waits at most this long for the thread (adopted)
 #: or the muted line that alert_slack logs after it
 SKYLINE_POSTS_HOLD = 30.0
+#: a lifecycle event looks for at most this many alert keys in Slack
+MAX_SEARCHES = 4
 #: a view this close to Ionosphere's own request for the same page is that request
 SELF_REQUEST_WINDOW = timedelta(seconds=120)
 
@@ -138,7 +140,7 @@ def plan_event(
         adopted = tuple(t for t in plan.threads if t.origin == "adopted")
         return Plan(profiles=plan.profiles, threads=adopted, note="recorded only")
     if plan.wait_until is not None and config.clustered and type(event) in _SEARCHED:
-        searched = _search_slack(lookups.missed, known, config, now)
+        searched = _search_slack(lookups.missed, known, config, now, ingested_at)
         if searched is not None:
             return replace(searched, actions=plan.actions, profiles=plan.profiles)
     if plan.wait_until is not None:
@@ -178,21 +180,24 @@ class _Lookups:
 
 
 def _search_slack(keys: Iterable[tuple[str, int]], known: Knowledge, config: Config,
-                  now: float) -> Plan | None:
+                  now: float, ingested_at: float) -> Plan | None:
     """A lifecycle event with no local thread: its alert may be in Slack (another host's post,
     Skyline's own). The search is asked for (every time: a cached miss is repeated once it is
     old) and waited for, whatever the grace period, until it has been made; None once every
-    key's search is a fresh miss (then the no-thread rules apply)."""
+    key's search is a miss made since the event arrived or a cached one (then the no-thread
+    rules apply). Of a long features-profile lineage only the oldest keys are looked for: the
+    alert is the root; later generations carry their own work timestamps."""
     ttl = config.sidecar.thread_search_miss_seconds
     searches, waiting = [], False
-    for metric, ts in keys:
+    for metric, ts in sorted(keys, key=lambda k: k[1])[:MAX_SEARCHES]:
         channels = search_channels(metric, config)
         if not channels:
             continue
         searches.append(ThreadSearch(metric, ts, channels))
         state = known.thread_search(metric, ts) or {}
+        searched_at = float(str(state.get("searched_at") or 0.0))
         fresh_miss = (state.get("state") == SEARCH_MISS
-                      and now - float(str(state.get("searched_at") or 0.0)) < ttl)
+                      and (searched_at >= ingested_at or now - searched_at < ttl))
         waiting = waiting or not fresh_miss
     if not waiting:
         return None
