@@ -174,8 +174,8 @@ def test_the_same_alert_logged_on_both_hosts_is_posted_once(cluster):
     # and B's lifecycle events for it go to A's thread
     webapp_view(b.webapp, METRIC, ts, "admin")
     assert wait_for(lambda: thread_texts(fake) == [VIEWED], timeout=30)
+    assert wait_for(lambda: fake.reactions("#skyline", parent.ts) == {"eyes": 1}, timeout=30)
     assert len(fake.messages("#skyline")) == 1
-    assert fake.reactions("#skyline", parent.ts) == {"eyes": 1}
 
 
 @pytest.mark.parametrize("victim", ["poster", "finder"])
