@@ -9,6 +9,7 @@ import signal
 import sqlite3
 import subprocess
 import time
+from collections import Counter
 from collections.abc import Iterator
 from contextlib import ExitStack
 from dataclasses import dataclass, field
@@ -136,7 +137,7 @@ def test_lifecycle_events_on_the_other_host_land_in_the_alerts_thread(cluster):
     a.mirage.alert(METRIC, ts)
     assert wait_for(lambda: len(fake.messages("#skyline")) == 1, timeout=30)
     assert wait_for(a.settled, timeout=30)
-    before = history_calls(fake)
+    before, first_call = history_calls(fake), len(fake.calls)
     # host B's webapp serves the training data page and the features profile for it
     webapp_view(b.webapp, METRIC, ts, "admin")
     webapp_create(b.webapp, 1234, METRIC, ts)
@@ -151,6 +152,11 @@ def test_lifecycle_events_on_the_other_host_land_in_the_alerts_thread(cluster):
     assert b.query("SELECT origin, ts FROM threads") == [("found", parent.ts)]
     assert b.query("SELECT state, calls FROM thread_searches") == [("found", 1)]
     assert history_calls(fake) - before == 1
+    # what host B's two events cost in all: the search, the channel list (once per host, then
+    # cached), a reply and a reaction each
+    assert Counter(c.method for c in fake.calls[first_call:]) == {
+        "conversations.history": 1, "conversations.list": 1, "chat.postMessage": 2,
+        "reactions.add": 2}
     # the alert post names its key and its host in the metadata
     payload = parent.metadata["event_payload"]
     assert (payload["metric"], payload["anomaly_timestamp"], payload["host"]) == (
