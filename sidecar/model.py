@@ -28,11 +28,21 @@ class OutboxState(StrEnum):
 
 
 class Origin(StrEnum):
-    """How the sidecar knows an alert's thread: it posted the alert, or adopted a thread that
-    Skyline's own Slack alerter logged."""
+    """How the sidecar knows an alert's thread: it posted the alert, adopted a thread that
+    Skyline's own Slack alerter logged, or found the alert in Slack."""
 
     POSTED = "posted"
     ADOPTED = "adopted"
+    #: another sidecar's post (a cluster) or Skyline's, found in Slack's history
+    FOUND = "found"
+
+
+class SearchState(StrEnum):
+    """A search of Slack's history for an alert's thread (a cluster)."""
+
+    PENDING = "pending"
+    FOUND = "found"
+    MISS = "miss"
 
 
 # The members by their short names, for call sites that read better without the class.

@@ -71,6 +71,7 @@ def plan_pending(
                 profiles=plan.profiles,
                 threads=plan.threads,
                 wait_until=plan.wait_until,
+                searches=plan.searches,
             )
             if plan.actions:
                 log.info(

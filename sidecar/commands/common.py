@@ -93,4 +93,5 @@ def make_deliverer(config: Config, store: Store, *, dry_run: bool, fmt: str = "t
                      channel_ids=channel_ids,
                      image_wait=0.0 if dry_run else slack.image_wait_seconds,
                      fetcher=graph.DescribingFetcher() if dry_run else graph.Fetcher(),
-                     attend=attend)
+                     attend=attend, sidecar=config.sidecar,
+                     clustered=config.clustered)

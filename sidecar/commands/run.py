@@ -70,7 +70,11 @@ def _run(config: Config, *, dry_run: bool, fmt: str, from_start: bool,
          exit_after: float | None) -> int:
     if warning := token_file_exposed(config.slack.token_file):
         structlog.get_logger("sidecar.run").warning(warning)
+    # Every log line says which host it speaks for (a cluster runs one sidecar per host).
+    structlog.contextvars.bind_contextvars(host=config.sidecar.name)
     store = open_store(config, dry_run=dry_run)
+    if not dry_run:
+        store.set_meta("host", config.sidecar.name)
     deliverer = make_deliverer(config, store, dry_run=dry_run, fmt=fmt)
     tailer = Tailer(config.skyline.log_dir, config.skyline.apps, store.files(),
                     from_start=from_start)

@@ -41,6 +41,10 @@ def collect(store: Store, config: Config) -> dict[str, Any]:
     oldest = counts.pop("oldest_pending_at")
     problems = store.problems()
     return {
+        # the host this state speaks for (as its daemon last ran), else this configuration's
+        "host": store.meta("host") or config.sidecar.name,
+        "clustered": config.clustered,
+        "thread_searches": store.search_counts(),
         "files": [file_lag(s, now) for s in sorted(store.files(), key=lambda s: s.path)],
         **counts,
         "oldest_pending_age_seconds": round(now - oldest, 1) if oldest else None,
@@ -76,6 +80,8 @@ def status(config_path: Path | None, fmt: str) -> None:
     if fmt == "json":
         click.echo(json.dumps(data, sort_keys=True, default=str))
         return
+    click.echo(f"host: {data['host']}" + (" (cluster: threads looked for in Slack)"
+                                           if data["clustered"] else ""))
     for f in data["files"]:
         lag = "?" if f["lag_bytes"] is None else f"{f['lag_bytes']} B, {f['lag_seconds']} s"
         click.echo(f"{f['path']}: offset {f['offset']}, lag {lag}"
@@ -86,6 +92,11 @@ def status(config_path: Path | None, fmt: str) -> None:
         click.echo(f"log file {problem}")
     click.echo(f"events: {data['events']} ({data['events_waiting']} waiting for a thread)")
     click.echo(f"threads: {data['threads']}")
+    searches = data["thread_searches"]
+    if len(searches) > 1:  # more than the calls: some search was made
+        click.echo("thread searches in Slack: " + ", ".join(
+            f"{n} {s}" for s, n in sorted(searches.items()) if s != "calls")
+            + f"; {searches['calls']} history calls")
     click.echo(f"outbox: {data['outbox_pending']} pending"
                + (f", oldest {data['oldest_pending_age_seconds']} s" if data["outbox_pending"]
                   else "")

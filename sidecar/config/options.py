@@ -233,6 +233,37 @@ class MetricsOptions:
 
 
 @dataclass(frozen=True)
+class SidecarOptions:
+    """This sidecar's own identity and its search for threads in Slack (a Skyline cluster:
+    one sidecar per host, one Slack; README "A Skyline cluster")."""
+
+    #: The host this sidecar speaks for, in `status`, logs, metrics and message metadata.
+    #: None: the short host name.
+    host: str | None = None
+    #: How far after an anomaly the alert's message is looked for in a channel's history.
+    thread_search_hours: float = 24.0
+    #: At most this many pages of conversations.history (200 messages each) per channel.
+    thread_search_pages: int = 5
+    #: A search that found nothing is not repeated for this long.
+    thread_search_miss_seconds: float = 300.0
+    #: A Skyline cluster: look for alert threads in Slack (lifecycle events with no local
+    #: thread, alerts another host may have posted). None: on when HORIZON_SHARDS names more
+    #: than one host.
+    cluster: bool | None = None
+    #: In a cluster, before posting an alert, look (one page of history) for the same alert
+    #: posted by another host, and adopt it.
+    alert_dedup: bool = True
+
+    @property
+    def name(self) -> str:
+        return self.host or short_hostname()
+
+
+def short_hostname() -> str:
+    return socket.gethostname().split(".")[0] or "localhost"
+
+
+@dataclass(frozen=True)
 class Config:
     skyline: SkylineOptions
     slack: SlackOptions
@@ -244,6 +275,15 @@ class Config:
     #: Where the token came from, e.g. "$SLACK_BOT_TOKEN"; for `config check` style output.
     token_source: str | None = field(default=None, compare=False)
     metrics: MetricsOptions = field(default_factory=MetricsOptions)
+    sidecar: SidecarOptions = field(default_factory=SidecarOptions)
+
+    @property
+    def clustered(self) -> bool:
+        """Threads are looked for in Slack: ``[sidecar] cluster``, else HORIZON_SHARDS has more
+        than one host."""
+        if self.sidecar.cluster is not None:
+            return self.sidecar.cluster
+        return len(self.skyline.horizon_shards) > 1
 
 
 def load_config(
@@ -294,11 +334,16 @@ def load_config(
     skyline = SkylineOptions(**{**skyline_values, "settings_py": settings_py})
     slack = SlackOptions(**merged("slack"))
     state = StateOptions(**given["state"])
-    metrics = MetricsOptions(**merged("metrics"))
+    sidecar = SidecarOptions(**given["sidecar"])
+    metrics_values = merged("metrics")
+    if sidecar.host and not metrics_values.get("server_metrics_name"):
+        # the metrics' default path names the host this sidecar speaks for
+        metrics_values["server_metrics_name"] = sidecar.host
+    metrics = MetricsOptions(**metrics_values)
     token, token_source = _find_token(
         slack.token_file, settings_token, settings_py, environ, origin.get("[slack].token_file", "")
     )
-    return Config(skyline, slack, state, token, source, token_source, metrics)
+    return Config(skyline, slack, state, token, source, token_source, metrics, sidecar)
 
 
 # -- TOML ------------------------------------------------------------------------------------
@@ -540,6 +585,14 @@ _SECTIONS: dict[str, dict[str, _Parser]] = {
         "image_wait_seconds": _seconds,
     },
     "state": {"path": _path},
+    "sidecar": {
+        "host": _optional_string,
+        "thread_search_hours": _positive_seconds,
+        "thread_search_pages": _positive_int,
+        "thread_search_miss_seconds": _seconds,
+        "cluster": _boolean,
+        "alert_dedup": _boolean,
+    },
     "metrics": {
         "enabled": _boolean,
         "carbon": _carbon,

@@ -31,9 +31,11 @@ from dataclasses import dataclass, field, replace
 
 import structlog
 
-from sidecar.model import ADD_REACTION, INFLIGHT, POST_MESSAGE, Action, Origin
+from sidecar.config.options import SidecarOptions
+from sidecar.model import ADD_REACTION, INFLIGHT, PENDING, POST_MESSAGE, Action, Origin
 from sidecar.slack import graph
 from sidecar.slack.channels import ChannelDirectory
+from sidecar.slack.finder import ThreadFinder
 from sidecar.slack.gateway import (
     Ambiguous,
     Fatal,
@@ -47,6 +49,7 @@ from sidecar.slack.gateway import (
     action_metadata,
 )
 from sidecar.slack.pacing import KeyPace, Limiter
+from sidecar.slack.threads import alert_payload
 from sidecar.state.store import Store
 
 log = structlog.get_logger("sidecar.slack.deliver")
@@ -109,6 +112,8 @@ class Deliverer:
         fetcher: graph.Fetcher | graph.DescribingFetcher | None = None,
         upload_settle: float = 15.0,
         attend: Callable[[Action], None] | None = None,
+        sidecar: SidecarOptions | None = None,
+        clustered: bool = False,
     ):
         self.store = store
         self.gateway = gateway
@@ -133,6 +138,12 @@ class Deliverer:
         #: told of each action just before the Slack calls made for it (the dry run's printer
         #: describes the action it prints from this; the gateway calls carry no context)
         self._attend = attend or (lambda action: None)
+        self.sidecar = sidecar or SidecarOptions()
+        #: a Skyline cluster: threads are looked for in Slack, alerts checked for another
+        #: host's post before they are posted
+        self.clustered = clustered
+        self.finder = ThreadFinder(store, gateway, self.limiter, self.channels, self.sidecar,
+                                   clock=clock)
 
     # -- the loop's entry point -----------------------------------------------------------------
     def run_once(self, budget: float = 2.0) -> DeliveryStats:
@@ -141,6 +152,8 @@ class Deliverer:
         if self.halted and not self._recheck_auth():
             return stats
         start, now = time.monotonic(), self._clock()
+        if self.clustered:
+            self._search_threads()
         # Actions awaiting a graph are skipped here; at most ``image_wait`` (plus a Graphite
         # fetch) after their creation they go, so a page of them holds the rest back no longer.
         for action in self.store.due_actions(now, limit=500):
@@ -150,6 +163,13 @@ class Deliverer:
                 continue
             self._deliver(action, stats)
         return stats
+
+    def _search_threads(self) -> None:
+        """The thread searches the planner asked for; a failure is the finder's to handle."""
+        try:
+            self.finder.run_once()
+        except SlackFailure as exc:  # listing the channels failed: searched again later
+            log.warning("thread search failed", error=str(exc))
 
     def pacing(self) -> dict[str, KeyPace]:
         """Per limiter key (``chat:<channel>``, ``reactions``, ``files``, ...): the pace allowed
@@ -200,6 +220,10 @@ class Deliverer:
         if channel_id is None:
             return
         try:
+            if self._needs_dedup(action) and self._adopt_other_post(action, channel_id):
+                stats.delivered += 1
+                self.limiter.accepted(key)
+                return
             if uploads:
                 posted = self._perform_upload(action, channel_id, image)
             else:
@@ -304,7 +328,7 @@ class Deliverer:
             if found is not None:
                 return found
         self.store.mark_inflight(action)
-        metadata = action_metadata(action.id, action.event_id)
+        metadata = self._metadata(action)
         try:
             return self.gateway.post(channel, action.text or "", thread_ts=thread_ts,
                                      metadata=metadata)
@@ -323,7 +347,36 @@ class Deliverer:
         """The limiter keys a delivery attempt draws from: its own (``key``), its channel's for an
         upload (Slack shares the file as a message there), and the look-up's."""
         channel = (f"chat:{action.channel}",) if key == "files" else ()
-        return (key, *channel, *(("history",) if self._needs_lookup(action) else ()))
+        lookup = self._needs_lookup(action) or self._needs_dedup(action)
+        return (key, *channel, *(("history",) if lookup else ()))
+
+    def _needs_dedup(self, action: Action) -> bool:
+        """An alert never tried yet, in a cluster: another host may have posted it."""
+        return (self.clustered and self.sidecar.alert_dedup and action.action == POST_MESSAGE
+                and action.thread_key is not None and action.state == PENDING
+                and action.attempts == 0 and action.file_id is None)
+
+    def _adopt_other_post(self, action: Action, channel_id: str) -> bool:
+        """Another host's post of this alert in the channel becomes this action's result (and
+        the thread, origin "found"): nothing is posted again."""
+        key = action.thread_key
+        assert key is not None
+        try:
+            found = self.finder.already_posted(key[0], key[1], channel_id)
+        except RateLimited as exc:  # the history bucket is parked; the post waits for it
+            raise _Later(self._clock() + exc.retry_after, str(exc)) from None
+        except (Ambiguous, Rejected) as exc:
+            # Nothing was posted; the check is best effort: post rather than hold the alert.
+            log.warning("cannot check for another host's post, posting", metric=key[0],
+                        channel=channel_id, error=str(exc))
+            return False
+        if found is None:
+            return False
+        self.store.mark_done(action, found.channel, found.ts, origin=Origin.FOUND)
+        self._over("slack", _scope(action))
+        log.info("alert already posted by another host, adopted", metric=key[0],
+                 anomaly_timestamp=key[1], channel=found.channel, ts=found.ts)
+        return True
 
     @staticmethod
     def _needs_lookup(action: Action) -> bool:
@@ -331,6 +384,13 @@ class Deliverer:
         itself first (conversations.history/.replies). A 429 or a refused token is no such
         doubt: Slack did nothing, and the action went back to its earlier state."""
         return action.action != ADD_REACTION and action.state == INFLIGHT
+
+    def _metadata(self, action: Action) -> dict[str, object]:
+        """An alert post also carries its key and this host, for other hosts' searches."""
+        key = action.thread_key
+        extra = (alert_payload(key[0], key[1], self.sidecar.name)
+                 if action.action == POST_MESSAGE and key is not None else {})
+        return action_metadata(action.id, action.event_id, **extra)
 
     # -- alerts with a graph ------------------------------------------------------------------
     @staticmethod

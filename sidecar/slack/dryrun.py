@@ -75,6 +75,10 @@ class PrintingGateway:
                   oldest: float) -> Posted | None:
         return None
 
+    def history(self, channel_id: str, *, oldest: float, latest: float | None,
+                cursor: str | None, limit: int) -> tuple[list[dict[str, Any]], str | None]:
+        return [], None  # a dry run finds no thread in Slack: it has none
+
     def auth_test(self) -> dict[str, Any]:
         return {"ok": True, "dry_run": True}
 

@@ -90,11 +90,15 @@ class Gateway(Protocol):
                comment: str, on_file_id: Callable[[str], None]) -> str: ...
     def file_share(self, file_id: str, channel_id: str) -> FileShare | None: ...
     def list_channels(self) -> dict[str, str]: ...
+    def history(self, channel_id: str, *, oldest: float, latest: float | None,
+                cursor: str | None, limit: int) -> tuple[list[dict[str, Any]], str | None]: ...
 
 
-def action_metadata(action_id: str, event_id: str) -> dict[str, Any]:
+def action_metadata(action_id: str, event_id: str, **extra: Any) -> dict[str, Any]:
+    """The metadata every post carries: the action id (how a post is found again after a
+    failure) and, for an alert, its key and host (how other hosts find its thread)."""
     return {"event_type": METADATA_TYPE,
-            "event_payload": {"action_id": action_id, "event_id": event_id}}
+            "event_payload": {"action_id": action_id, "event_id": event_id, **extra}}
 
 
 class WebGateway:
@@ -156,6 +160,20 @@ class WebGateway:
             if not cursor:
                 return None
         return None
+
+    def history(self, channel_id: str, *, oldest: float, latest: float | None,
+                cursor: str | None, limit: int) -> tuple[list[dict[str, Any]], str | None]:
+        """One page of conversations.history (newest first, metadata included) between
+        ``oldest`` and ``latest``, and the cursor of the next page (None at the end)."""
+        kwargs: dict[str, Any] = {"channel": channel_id, "include_all_metadata": True,
+                                  "limit": limit, "oldest": f"{max(oldest, 0):.6f}"}
+        if latest is not None:
+            kwargs["latest"] = f"{latest:.6f}"
+        if cursor:
+            kwargs["cursor"] = cursor
+        resp = self._call(self._client.conversations_history, **kwargs)
+        cursor = (resp.get("response_metadata") or {}).get("next_cursor") or None
+        return list(resp.get("messages") or []), cursor
 
     def upload(self, channel_id: str, image: Image, *, filename: str, title: str,
                comment: str, on_file_id: Callable[[str], None]) -> str:

@@ -16,8 +16,8 @@ from __future__ import annotations
 
 import hashlib
 import re
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Any, Protocol
 
@@ -38,8 +38,18 @@ from parsers.events import (
 )
 from sidecar.config.logtime import log_epoch, log_zone
 from sidecar.config.options import Config
-from sidecar.model import ADD_REACTION, POST_MESSAGE, POST_REPLY, Action, Origin, Profile, Thread
+from sidecar.model import (
+    ADD_REACTION,
+    POST_MESSAGE,
+    POST_REPLY,
+    Action,
+    Origin,
+    Profile,
+    SearchState,
+    Thread,
+)
 from sidecar.slack import graph, render
+from sidecar.slack.threads import ThreadSearch
 
 MAX_PARENT_CHAIN = 64
 #: Skyline copies DISABLED into threads younger than a week (ionosphere_backend.py:5890-5897)
@@ -49,6 +59,8 @@ RECHECK_SECONDS = 2.0
 #: an alert Skyline's own Slack is posting waits at most this long for the thread (adopted)
 #: or the muted line that alert_slack logs after it
 SKYLINE_POSTS_HOLD = 30.0
+#: a lifecycle event looks for at most this many alert keys in Slack
+MAX_SEARCHES = 4
 #: a view this close to Ionosphere's own request for the same page is that request
 SELF_REQUEST_WINDOW = timedelta(seconds=120)
 
@@ -59,6 +71,7 @@ class Knowledge(Protocol):
     def logged_times(self, kind: str, metric: str, anomaly_timestamp: int) -> list[datetime]: ...
     def muted_times(self, app: str, metric: str) -> list[datetime]: ...
     def threads_between(self, start: int, end: int) -> list[Thread]: ...
+    def thread_search(self, metric: str, anomaly_timestamp: int) -> dict[str, object] | None: ...
 
 
 @dataclass(frozen=True)
@@ -74,6 +87,8 @@ class Plan:
     #: cannot be planned as configured (an alert that routes nowhere): it stays pending, is
     #: reported, and is planned again at the next start
     error: str | None = None
+    #: alert threads to look for in Slack (a cluster: the alert may be another host's)
+    searches: tuple[ThreadSearch, ...] = ()
 
 
 def alert_key(alert: AnomalyAlert, timezone: str | None = None) -> tuple[str, int]:
@@ -129,10 +144,15 @@ def plan_event(
     planner = _PLANNERS.get(type(event))
     if planner is None:
         return Plan(note="not a Slack event")
-    plan = planner(event, known, config)
+    lookups = _Lookups(known)
+    plan = planner(event, lookups, config)
     if not post:
         adopted = tuple(t for t in plan.threads if t.origin == Origin.ADOPTED)
         return Plan(profiles=plan.profiles, threads=adopted, note="recorded only")
+    if plan.needs_thread and config.clustered and type(event) in _SEARCHED:
+        searched = _search_slack(lookups.missed, known, config, now, ingested_at)
+        if searched is not None:
+            return replace(searched, actions=plan.actions, profiles=plan.profiles)
     if plan.needs_thread:
         grace = config.slack.lifecycle_grace_seconds
         if isinstance(event, AnomalyAlert):
@@ -147,6 +167,61 @@ def plan_event(
         # Grace is over: plan again without waiting.
         plan = planner(event, known, config, final=True)
     return plan
+
+
+# -- threads in Slack (a cluster) -------------------------------------------------------------
+
+
+class _Lookups:
+    """The planner's view of what is known, recording the alert keys it found no thread for."""
+
+    def __init__(self, known: Knowledge):
+        self._known = known
+        self.missed: dict[tuple[str, int], None] = {}
+
+    def thread(self, metric: str, anomaly_timestamp: int) -> Thread | None:
+        thread = self._known.thread(metric, anomaly_timestamp)
+        if thread is None:
+            self.missed[(metric, anomaly_timestamp)] = None
+        return thread
+
+    def __getattr__(self, name: str) -> Any:  # the rest of Knowledge, as it is
+        return getattr(self._known, name)
+
+
+def _search_slack(keys: Iterable[tuple[str, int]], known: Knowledge, config: Config,
+                  now: float, ingested_at: float) -> Plan | None:
+    """A lifecycle event with no local thread: its alert may be in Slack (another host's post,
+    Skyline's own). The search is asked for (every time: a cached miss is repeated once it is
+    old) and waited for, whatever the grace period, until it has been made; None once every
+    key's search is a miss made since the event arrived or a cached one (then the no-thread
+    rules apply). Of a long features-profile lineage only the oldest keys are looked for: the
+    alert is the root; later generations carry their own work timestamps."""
+    ttl = config.sidecar.thread_search_miss_seconds
+    searches, waiting = [], False
+    for metric, ts in sorted(keys, key=lambda k: k[1])[:MAX_SEARCHES]:
+        channels = search_channels(metric, config)
+        if not channels:
+            continue
+        searches.append(ThreadSearch(metric, ts, channels))
+        state = known.thread_search(metric, ts) or {}
+        searched_at = float(str(state.get("searched_at") or 0.0))
+        fresh_miss = (state.get("state") == SearchState.MISS
+                      and (searched_at >= ingested_at or now - searched_at < ttl))
+        waiting = waiting or not fresh_miss
+    if not waiting:
+        return None
+    return Plan(searches=tuple(searches), wait_until=now + RECHECK_SECONDS,
+                note="looking for the thread in Slack")
+
+
+def search_channels(metric: str, config: Config) -> tuple[str, ...]:
+    """Where an alert of ``metric`` would have been posted: the channels of the first ALERTS
+    namespace that matches it (as route() does for v1 lines), and the default channel."""
+    namespace = matching_namespace(metric, [ns for ns, _ in config.skyline.alerts])
+    channels = config.slack.channels_for(namespace) if namespace is not None else ()
+    default = (config.slack.default_channel,) if config.slack.default_channel else ()
+    return tuple(dict.fromkeys((*channels, *default)))
 
 
 # -- alerts ------------------------------------------------------------------------------------
@@ -539,6 +614,10 @@ def _no_thread(final: bool, profiles: tuple[Profile, ...] = ()) -> Plan:
         return Plan(profiles=profiles, note="unthreaded: no alert thread known")
     return Plan(profiles=profiles, needs_thread=True)
 
+
+#: the events whose missing thread is looked for in Slack (lifecycle events)
+_SEARCHED = frozenset({TrainingDataViewed, FeaturesProfileCreated, FeaturesProfileLearnt,
+                       FeaturesProfileDisabled, LayersCreated, FeaturesProfilesValidated})
 
 class _EventPlanner(Protocol):
     """A planner of one event class (``event`` is of the class it is filed under)."""

@@ -10,11 +10,22 @@ import time
 from collections.abc import Sequence
 from dataclasses import asdict, replace
 
-from sidecar.model import DONE, FAILED, INFLIGHT, PENDING, Action, OutboxState, Profile, Thread
+from sidecar.model import (
+    DONE,
+    FAILED,
+    INFLIGHT,
+    PENDING,
+    Action,
+    Origin,
+    OutboxState,
+    Profile,
+    Thread,
+)
 from sidecar.service.logs import redact
 from sidecar.state.events import Events
 from sidecar.state.registry import Registry
 from sidecar.state.rows import from_row
+from sidecar.state.searches import SearchRequest
 
 
 class Outbox(Events, Registry):
@@ -29,6 +40,7 @@ class Outbox(Events, Registry):
         profiles: Sequence[Profile] = (),
         threads: Sequence[Thread] = (),
         wait_until: float | None = None,
+        searches: Sequence[SearchRequest] = (),
     ) -> None:
         """Store what planning one event decided, atomically.
 
@@ -39,6 +51,8 @@ class Outbox(Events, Registry):
         with self.transaction():
             self._merge_profiles(profiles)
             self._add_threads(threads, now)
+            for search in searches:
+                self._request_search(search, now)
             seq = self._next_seq("outbox")
             for i, a in enumerate(actions):
                 row = asdict(a) | {"created_at": now, "seq": seq + i, "state": PENDING}
@@ -81,7 +95,10 @@ class Outbox(Events, Registry):
                 "UPDATE outbox SET file_id = ?, file_at = ? WHERE id = ?", (file_id, at, action.id)
             )
 
-    def mark_done(self, action: Action, channel_id: str | None, ts: str | None) -> None:
+    def mark_done(self, action: Action, channel_id: str | None, ts: str | None,
+                  *, origin: Origin = Origin.POSTED) -> None:
+        """Delivered; an alert's first post anchors its thread (``origin`` FOUND: the post was
+        another host's, adopted instead of posting again)."""
         now = time.time()
         with self.transaction():
             self.db.execute(
@@ -91,7 +108,8 @@ class Outbox(Events, Registry):
             )
             key = action.thread_key
             if action.creates_thread and key is not None and ts is not None:
-                self._anchor_thread(key, channel_id or action.channel, ts, action.event_id, now)
+                self._anchor_thread(key, channel_id or action.channel, ts, action.event_id, now,
+                                   origin)
 
     def mark_retry(
         self, action: Action, next_attempt_at: float, error: str, *, state: OutboxState = PENDING

@@ -8,11 +8,11 @@ from collections.abc import Sequence
 from dataclasses import asdict, fields
 
 from sidecar.model import Origin, Profile, Thread
-from sidecar.state.db import Part
 from sidecar.state.rows import from_row
+from sidecar.state.searches import Searches
 
 
-class Registry(Part):
+class Registry(Searches):
     """Owns the ``fps``, ``threads`` and ``channels`` tables."""
 
     # -- features profiles ------------------------------------------------------------------
@@ -62,14 +62,18 @@ class Registry(Part):
             )
 
     def _anchor_thread(
-        self, key: tuple[str, int], channel: str, ts: str, event_id: str, now: float
+        self, key: tuple[str, int], channel: str, ts: str, event_id: str, now: float,
+        origin: Origin = Origin.POSTED,
     ) -> None:
-        """Anchor (or re-anchor) an alert's thread on the post Slack answered with."""
+        """Anchor (or re-anchor) an alert's thread on the post Slack answered with (or the
+        other host's post it adopted: then the thread is a found one)."""
         self.db.execute(
             "INSERT INTO threads (metric, anomaly_timestamp, channel, ts, alert_event_id,"
             " origin, created_at) VALUES (?,?,?,?,?,?,?) ON CONFLICT(metric,"
-            " anomaly_timestamp) DO UPDATE SET channel = excluded.channel, ts = excluded.ts",
-            (key[0], key[1], channel, ts, event_id, Origin.POSTED, now),
+            " anomaly_timestamp) DO UPDATE SET channel = excluded.channel, ts = excluded.ts,"
+            " origin = CASE WHEN excluded.origin = ? THEN excluded.origin ELSE threads.origin"
+            " END",
+            (key[0], key[1], channel, ts, event_id, origin, now, Origin.FOUND),
         )
 
     def reanchor_thread(self, key: tuple[str, int], channel: str, ts: str) -> None:

@@ -92,6 +92,16 @@ MIGRATIONS: tuple[Migration, ...] = (
             "CREATE INDEX IF NOT EXISTS outbox_done_at ON outbox(state, next_attempt_at)",
         ),
     ),
+    Migration(
+        7,
+        "alert threads looked for in Slack (a cluster): thread_searches",
+        (
+            """CREATE TABLE IF NOT EXISTS thread_searches (
+            metric TEXT, anomaly_timestamp INTEGER, channels TEXT, state TEXT,
+            first_requested_at REAL, requested_at REAL, searched_at REAL, calls INTEGER,
+            PRIMARY KEY (metric, anomaly_timestamp))""",
+        ),
+    ),
 )
 
 #: the version this code reads and writes
