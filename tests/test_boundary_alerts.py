@@ -13,7 +13,8 @@ from support.slack_pipeline import deliverer_for, drain, lifecycle, make_config,
 from parsers import LogParser
 from parsers.events import TrainingDataViewed
 from sidecar.config.options import load_config
-from sidecar.slack.planner import plan_event, route_boundary
+from sidecar.slack.planner import plan_event
+from sidecar.slack.routing import route_boundary
 from sidecar.state.store import Store
 
 AT = datetime(2026, 11, 26, 13, 15, 16)

@@ -7,6 +7,10 @@ user can therefore point ``[skyline].settings_py`` at settings.py and configure 
 The Slack token never comes from the TOML file. It is taken, first found, from ``$SLACK_BOT_TOKEN``,
 ``[slack].token_file``, ``$CREDENTIALS_DIRECTORY/slack-token`` (systemd ``LoadCredential=``) or
 ``SLACK_OPTS['bot_user_oauth_access_token']`` in settings.py.
+
+Why one module of this size: it is the one table of every key (its section, its parser, its
+settings.py name and Skyline's default) and the code that layers them; split, a key's
+meaning would be spread over several files.
 """
 
 from __future__ import annotations

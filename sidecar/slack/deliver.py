@@ -20,6 +20,10 @@ action is ``max_age`` old; a revoked or invalid token halts delivery (nothing dr
 reports it, the token is re-checked every few minutes); a refusal of one action (channel not
 found, not in channel, archived, too long) fails that action with the reason; a parent message
 that is gone is replaced by a top-level post that re-anchors the thread.
+
+Why one module of this size: it is the outbox's one state machine (in flight, retry, park,
+halt, done) with its three ways of reaching Slack (post, upload and its share, reaction),
+which share every failure path; the Slack calls themselves are in :mod:`sidecar.slack.gateway`.
 """
 
 from __future__ import annotations

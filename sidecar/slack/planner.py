@@ -10,6 +10,10 @@ parent chain. The channel posts Skyline makes (learnt automatically, disabled, b
 go out at once; a thread reply whose thread is not known yet waits for the grace period (files
 are read concurrently, so webapp.log can be read ahead of mirage.log), then is recorded as
 unthreaded. A waiting event never holds back another one.
+
+Why one module of this size: it is one function per Skyline event kind, each a page at most,
+sharing the thread look-ups (registry chain, families, the cluster search); routing lives in
+:mod:`sidecar.slack.routing` and the texts in :mod:`sidecar.slack.render`.
 """
 
 from __future__ import annotations
@@ -49,6 +53,7 @@ from sidecar.model import (
     Thread,
 )
 from sidecar.slack import graph, render
+from sidecar.slack.routing import route, route_boundary, search_channels
 from sidecar.slack.threads import ThreadSearch
 
 MAX_PARENT_CHAIN = 64
@@ -107,32 +112,6 @@ def muted(alert: AnomalyAlert, known: Knowledge) -> bool:
         return True
     return any(abs(at - alert.logged_at) <= MUTE_CYCLE
                for at in known.muted_times(alert.app, alert.metric))
-
-
-def route(alert: AnomalyAlert, config: Config) -> tuple[str, ...]:
-    """The channels an alert goes to, Skyline's way: an exact lookup of the ALERTS namespace
-    that matched; v1 lines name none, so the first ALERTS pattern matching the metric stands in."""
-    namespace = alert.alert_namespace
-    if namespace is None:
-        namespace = matching_namespace(alert.metric, [ns for ns, _ in config.skyline.alerts])
-    if namespace is None:
-        default = config.slack.default_channel
-        return (default,) if default else ()
-    return config.slack.channels_for(namespace)
-
-
-def matching_namespace(metric: str, namespaces: Sequence[str]) -> str | None:
-    """As Skyline v1 matched ALERTS (analyzer.py: ``re.compile(alert[0]).match(metric)``, then
-    substring), the first pattern that matches."""
-    for ns in namespaces:
-        try:
-            if re.match(ns, metric):
-                return ns
-        except re.error:
-            pass
-        if ns in metric:
-            return ns
-    return None
 
 
 def plan_event(
@@ -215,15 +194,6 @@ def _search_slack(keys: Iterable[tuple[str, int]], known: Knowledge, config: Con
                 note="looking for the thread in Slack")
 
 
-def search_channels(metric: str, config: Config) -> tuple[str, ...]:
-    """Where an alert of ``metric`` would have been posted: the channels of the first ALERTS
-    namespace that matches it (as route() does for v1 lines), and the default channel."""
-    namespace = matching_namespace(metric, [ns for ns, _ in config.skyline.alerts])
-    channels = config.slack.channels_for(namespace) if namespace is not None else ()
-    default = (config.slack.default_channel,) if config.slack.default_channel else ()
-    return tuple(dict.fromkeys((*channels, *default)))
-
-
 # -- alerts ------------------------------------------------------------------------------------
 
 
@@ -261,43 +231,6 @@ def _plan_alert(alert: AnomalyAlert, known: Knowledge, config: Config, final: bo
     # The thread is reserved now, so a second alerter's line for the same anomaly finds it.
     pending = Thread(key[0], key[1], channels[0], None, alert.event_id, Origin.POSTED)
     return Plan(actions=actions, threads=(pending,), note=f"alert to {', '.join(channels)}")
-
-
-def route_boundary(metric: str, config: Config) -> tuple[str, ...]:
-    """BOUNDARY_SLACK_OPTS['channels'] as boundary_alerters.py:1059-1101 resolves them: the
-    channels of every key that ``re.match``es the metric (unless the metric is itself a key);
-    if none, of every key that ``matched_or_regexed_in_list`` matches (the metric itself, a
-    substring, its dotted elements, a regex). No match is no alert (no default channel).
-    Skyline de-duplicates through ``set()``; the sidecar keeps the table's order."""
-    table = config.slack.boundary_channels
-    collected: list[str] = []
-    if all(key != metric for key, _ in table):
-        for key, channels in table:
-            if _regex_match(key, metric):
-                collected += channels
-    if not collected:
-        for key, channels in table:
-            if matched_or_regexed(metric, key):
-                collected += channels
-    return tuple(dict.fromkeys(collected))
-
-
-def _regex_match(pattern: str, metric: str) -> bool:
-    try:
-        return re.match(pattern, metric) is not None
-    except re.error:
-        return False
-
-
-def matched_or_regexed(metric: str, pattern: str) -> bool:
-    """matched_or_regexed_in_list.py for one pattern: equal, a substring, all of its dotted
-    elements among the metric's, or a regex that matches."""
-    if pattern == metric or pattern in metric:
-        return True
-    elements = pattern.split(".")
-    if len(set(metric.split(".")) & set(elements)) == len(elements):
-        return True
-    return _regex_match(pattern, metric)
 
 
 def _plan_boundary(alert: BoundaryAlert, known: Knowledge, config: Config,

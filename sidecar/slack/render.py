@@ -3,6 +3,10 @@
 Every value that comes from a log line is escaped for mrkdwn (``&``, ``<``, ``>``), so a metric
 named ``<!channel>`` is shown as text and can never ping anyone; links are built from
 percent-encoded values.
+
+Why one module of this size: every text Skyline posts, each beside the format string and
+source line it reproduces, so the whole of Skyline's wording can be read (and checked) in one
+place.
 """
 
 from __future__ import annotations
