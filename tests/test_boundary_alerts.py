@@ -7,14 +7,14 @@ from datetime import datetime
 from pathlib import Path
 
 import pytest
-from support import skyline_lines as L
-from support.slack_pipeline import deliverer_for, drain, lifecycle, make_config, with_slack
 
 from parsers import LogParser
 from parsers.events import TrainingDataViewed
 from sidecar.config.options import load_config
 from sidecar.slack.planner import plan_event, route_boundary
 from sidecar.state.store import Store
+from tests.support import skyline_lines as L
+from tests.support.slack_pipeline import deliverer_for, drain, lifecycle, make_config, with_slack
 
 AT = datetime(2026, 11, 26, 13, 15, 16)
 METRIC = "stats.web01.cpu.user"
