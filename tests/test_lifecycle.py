@@ -521,10 +521,9 @@ def test_thread_keys_do_not_depend_on_the_daemons_time_zone(process_tz):
 
 @pytest.mark.slow
 def test_the_lineage_lands_in_its_thread_through_kill_9_and_restarts(tmp_path):
-    from test_daemon import start, webapp_create, write_config
-
     from tests.support.fakeslack import FakeSlack
     from tests.support.skyline_sim import SkylineApp, wait_for
+    from tests.test_daemon import start, webapp_create, write_config
 
     logs = tmp_path / "logs"
     logs.mkdir()
