@@ -3,14 +3,16 @@
 
     .venv/bin/python examples/demo.py [--format text|json] [--seconds N] [--workdir DIR]
 
-Copies examples/demo.toml and examples/skyline-logs/ (see examples/make_example_logs.py) into a
+Copies examples/demo.toml and examples/skyline-logs/ (made by tests/support/example_logs.py) into a
 scratch directory, starts ``python -m sidecar run --dry-run --from-start --exit-after N`` there
 (its stdout is ours: the intended Slack actions; its own log goes to ``sidecar.log``), and
 meanwhile appends new Skyline lines the way Skyline does: through a logger with Skyline's handler
 and formatter, one write per record to a file opened in append mode. The new lines are a Mirage
 alert (its first line written in two halves, to show that only whole lines are read), then its
-training data page viewed and a features profile created from it in webapp.log. Exits with the
-sidecar's status once it has stopped by itself.
+training data page viewed and a features profile created from it in webapp.log: the bundled
+logs' own lines for the 13:10 alert of stats.web01.cpu.user, re-told of a new metric, anomaly
+time, metric id, profile id and user (see ``Template``). Exits with the sidecar's status once it
+has stopped by itself.
 
 With ``--format json`` stdout carries only the sidecar's JSON lines (one per action); the
 explanations go to stderr. The bundled files are never modified.
@@ -19,8 +21,10 @@ explanations go to stderr. The bundled files are never modified.
 from __future__ import annotations
 
 import argparse
+import hashlib
 import logging
 import logging.handlers
+import re
 import shutil
 import subprocess
 import sys
@@ -29,12 +33,9 @@ import threading
 import time
 import tomllib
 from collections.abc import Callable, Iterable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TextIO
-
-# Siblings (a script's own folder is on the path); make_example_logs puts tests/ there too.
-import make_example_logs as ex
-from support import skyline_lines as L
 
 HERE = Path(__file__).resolve().parent
 REPO = HERE.parent
@@ -56,6 +57,63 @@ LIVE_USER, LIVE_USER_ID = "ops", 2
 
 DEFAULT_SECONDS = 12.0
 
+# The bundled alert whose lines the live ones are made from (examples/skyline-logs/, 13:10 UTC).
+BUNDLED_METRIC = "stats.web01.cpu.user"
+BUNDLED_TS = 1795698600
+BUNDLED_VALUE = "87.5"
+BUNDLED_METRIC_ID, BUNDLED_FP_ID = 271, 1234
+BUNDLED_USER, BUNDLED_USER_ID = "admin", 1
+MIRAGE_RUN, MIRAGE_SPIN, WEBAPP_WORKER = 23456, 23499, 3120441
+
+
+@dataclass(frozen=True)
+class Template:
+    """Lines of the bundled logs, re-told of another anomaly: the metric, every epoch (shifted
+    by the same offset as the anomaly's), the value, metric id, profile id and user replaced;
+    request ids re-hashed. The bundled logs hold Skyline's own wording (they are made from its
+    format strings), so the live lines are too."""
+
+    metric: str
+    ts: int
+    value: float
+    metric_id: int
+    fp_id: int
+    user: str
+    user_id: int
+
+    def lines(self, app: str, at: str, pid: int | None = None, about: str = "") -> list[str]:
+        """The messages ``pid`` (any if None) logged at ``at`` (HH:MM:SS) in ``<app>.log`` that
+        contain ``about``, re-told."""
+        out = []
+        for line in (BUNDLED_LOGS / f"{app}.log").read_text().splitlines():
+            parts = line.split(" :: ", 2)
+            if (
+                len(parts) == 3
+                and parts[0].endswith(at)
+                and pid in (None, int(parts[1]))
+                and about in parts[2]
+            ):
+                out.append(self.retell(parts[2]))
+        return out
+
+    def retell(self, message: str) -> str:
+        shift = self.ts - BUNDLED_TS
+        text = message.replace(BUNDLED_METRIC, self.metric)
+        text = text.replace(BUNDLED_METRIC.replace(".", "/"), self.metric.replace(".", "/"))
+        text = re.sub(r"\b1795\d{6}\b", lambda m: str(int(m[0]) + shift), text)
+        text = re.sub(rf"\b{re.escape(BUNDLED_VALUE)}\b", f"{self.value:g}", text)
+        text = re.sub(rf"\b{BUNDLED_METRIC_ID}\b", str(self.metric_id), text)
+        text = re.sub(rf"\b{BUNDLED_FP_ID}\b", str(self.fp_id), text)
+        text = text.replace(f"with {BUNDLED_USER} returned user id {BUNDLED_USER_ID}",
+                            f"with {self.user} returned user id {self.user_id}")
+        text = text.replace(f"by user id {BUNDLED_USER_ID}", f"by user id {self.user_id}")
+        # a request id of its own: the bundled one, hashed with the new metric
+        return re.sub(
+            r"\b[0-9a-f]{64}\b",
+            lambda m: hashlib.sha256(f"{self.metric}{m[0]}".encode()).hexdigest(),
+            text,
+        )
+
 
 class SkylineLogs:
     """Appends records to ``<log_dir>/<app>.log`` as a Skyline app does: ``logging`` with a
@@ -76,10 +134,10 @@ class SkylineLogs:
             logger.handlers[:] = [handler]
             self._loggers[app], self._handlers[app] = logger, handler
 
-    def log(self, app: str, records: Iterable[ex.Msg]) -> int:
+    def log(self, app: str, messages: Iterable[str]) -> int:
         """Log each message (the pid is this process's, as for any process that logs)."""
         count = 0
-        for _pid, message in records:
+        for message in messages:
             self._loggers[app].info(message)
             count += 1
         return count
@@ -124,14 +182,15 @@ def skyline_writes(
     now = int(time.time())
     ts = now - now % 60 - 60  # the anomaly: the last full minute's datapoint
     metric = LIVE_METRIC
-    alert_lines = list(
-        ex.mirage_alert(
-            metric, ts, LIVE_VALUE, LIVE_NAMESPACE, ex.ALERT_IDS[LIVE_NAMESPACE, "slack"]
-        )
-    )
-    checking, trigger, the_rest = alert_lines[0], alert_lines[1][1], alert_lines[2:]
+    live = Template(metric, ts, LIVE_VALUE, LIVE_METRIC_ID, LIVE_FP_ID, LIVE_USER, LIVE_USER_ID)
+    # Mirage's spin_process confirms the anomaly, then its run() alerts through slack with
+    # Skyline's own Slack off: 'not an Ionosphere metric ...', trigger_alert (mirage.py:5849),
+    # alert_slack's SLACK_ENABLED line (mirage_alerters.py:1839), 'sent slack alert' (:5869).
+    analysis = live.lines("mirage", "13:11:12", MIRAGE_SPIN, about=BUNDLED_METRIC)
+    checking, trigger, *the_rest = live.lines("mirage", "13:11:14", MIRAGE_RUN)
+    summary = live.lines("mirage", "13:11:15", MIRAGE_RUN, about="total anomalies")
 
-    n = logs.log("mirage", [*ex.mirage_analysis(metric, ts, LIVE_VALUE), checking])
+    n = logs.log("mirage", [*analysis, checking])
     say(
         f"mirage.log  +{n} lines: Mirage confirms an anomaly, {metric} = {LIVE_VALUE:g}"
         f" at {time.strftime('%H:%M', time.gmtime(ts))} UTC"
@@ -147,26 +206,19 @@ def skyline_writes(
     if not at(0.4):
         return
     logs.rest("mirage", rest)
-    n = 1 + logs.log("mirage", [*the_rest, (0, L.total_anomalies(1))])
+    n = 1 + logs.log("mirage", [*the_rest, *summary])
     say(
         f"mirage.log  +{n} lines: the rest of that line (now the alert is read), 'alert_slack -"
         " SLACK_ENABLED is False ...', 'sent slack alert ...'"
     )
     if not at(0.6):
         return
-    n = logs.log(
-        "webapp",
-        ex.training_data_view(metric, ts, LIVE_METRIC_ID, user=LIVE_USER, user_id=LIVE_USER_ID),
-    )
+    n = logs.log("webapp", live.lines("webapp", "13:12:00", WEBAPP_WORKER))
     say(f"webapp.log  +{n} lines: {LIVE_USER} opens the alert's training data page")
     if not at(0.85):
         return
-    n = logs.log(
-        "webapp",
-        ex.features_profile_created(
-            metric, ts, LIVE_FP_ID, LIVE_METRIC_ID, user=LIVE_USER, user_id=LIVE_USER_ID
-        ),
-    )
+    # the request's worker and the features_profile helper process (two pids)
+    n = logs.log("webapp", live.lines("webapp", "13:15:16"))
     say(
         f"webapp.log  +{n} lines: {LIVE_USER} creates features profile {LIVE_FP_ID} from it,"
         " with learn"

@@ -6,7 +6,8 @@ from collections.abc import Iterator
 
 import pytest
 from slack_sdk import WebClient
-from support.fakeslack import FakeSlack
+
+from tests.support.fakeslack import FakeSlack
 
 
 @pytest.fixture

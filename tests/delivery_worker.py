@@ -9,11 +9,10 @@ import sys
 from dataclasses import replace
 from pathlib import Path
 
-from support.slack_pipeline import deliverer_for, make_config, with_slack
-
 from sidecar.pipeline import Pipeline
 from sidecar.service.logs import configure_logging
 from sidecar.state.store import Store
+from tests.support.slack_pipeline import deliverer_for, make_config, with_slack
 
 
 def main(db: str, base_url: str, channel_id: str, folder: str | None = None) -> int:

@@ -15,12 +15,12 @@ from urllib.parse import quote
 from zoneinfo import ZoneInfo
 
 import pytest
-from support import skyline_lines as L
 
 from parsers import AnomalyAlert, BoundaryAlert, LogParser
 from sidecar.config.options import DEFAULT_GRAPH_SETTINGS, SkylineOptions
 from sidecar.slack import render
 from sidecar.slack.planner import alert_key
+from tests.support import skyline_lines as L
 
 # analyzer/alerters.py:1933-1935, :1929-1931 (graph title)
 ANALYZER_TITLE = "*%s %s - ALERT* on %s at %s hours - %s"

@@ -9,15 +9,21 @@ from datetime import date, datetime
 from pathlib import Path
 
 import pytest
-from support import skyline_lines as lines
-from support.skyline_sim import RunningIngest, SkylineApp, expected_event_ids, stored_ids, wait_for
-from support.store_queries import events
 
 from sidecar.state.store import Store
 from sidecar.tail.fileid import digest
 from sidecar.tail.history import backfill_files, run_backfill
 from sidecar.tail.logfiles import LogFile
 from sidecar.tail.names import parse_name
+from tests.support import skyline_lines as lines
+from tests.support.skyline_sim import (
+    RunningIngest,
+    SkylineApp,
+    expected_event_ids,
+    stored_ids,
+    wait_for,
+)
+from tests.support.store_queries import events
 
 FAST = {"from_start": True, "settle_seconds": 0.3, "reconcile_seconds": 0.5}
 AT = datetime(2026, 11, 26, 13, 0, 0)

@@ -12,11 +12,8 @@ from types import ModuleType
 
 import pytest
 
-ROOT = Path(__file__).resolve().parents[1]
-
 
 def bench(name: str, monkeypatch: pytest.MonkeyPatch, **env: str) -> ModuleType:
-    monkeypatch.syspath_prepend(str(ROOT))
     for key, value in {"BENCH_REPEAT": "1", **env}.items():
         monkeypatch.setenv(key, value)
     return importlib.import_module(f"tests.bench.{name}")

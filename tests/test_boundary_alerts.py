@@ -7,8 +7,6 @@ from datetime import datetime
 from pathlib import Path
 
 import pytest
-from support import skyline_lines as L
-from support.slack_pipeline import deliverer_for, drain, lifecycle, make_config, with_slack
 
 from parsers import LogParser
 from parsers.events import TrainingDataViewed
@@ -16,6 +14,8 @@ from sidecar.config.options import load_config
 from sidecar.slack.planner import plan_event
 from sidecar.slack.routing import route_boundary
 from sidecar.state.store import Store
+from tests.support import skyline_lines as L
+from tests.support.slack_pipeline import deliverer_for, drain, lifecycle, make_config, with_slack
 
 AT = datetime(2026, 11, 26, 13, 15, 16)
 METRIC = "stats.web01.cpu.user"

@@ -16,10 +16,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
-from support.fakeslack import FakeSlack
-from support.skyline_sim import SkylineApp, wait_for
-from test_daemon import SKYLINE_URL, start, webapp_create, webapp_view
-from test_status_check import cli
+
+from tests.support.fakeslack import FakeSlack
+from tests.support.skyline_sim import SkylineApp, wait_for
+from tests.test_daemon import SKYLINE_URL, start, webapp_create, webapp_view
+from tests.test_status_check import cli
 
 METRIC = "stats.web01.cpu.user"
 VIEWED = "The training data page has been reviewed"

@@ -15,9 +15,10 @@ from collections import Counter
 from pathlib import Path
 
 import pytest
-from support import skyline_lines as L
-from support.fakeslack import FakeSlack
-from support.skyline_sim import SkylineApp, wait_for
+
+from tests.support import skyline_lines as L
+from tests.support.fakeslack import FakeSlack
+from tests.support.skyline_sim import SkylineApp, wait_for
 
 ROOT = Path(__file__).resolve().parents[1]
 SKYLINE_URL = "https://skyline.example.com"

@@ -8,9 +8,6 @@ import time
 from collections.abc import Iterator
 
 import pytest
-from support.memory_gateway import MemoryGateway
-from support.slack_pipeline import METRIC, TS, alert, lifecycle, make_config, with_slack
-from support.store_queries import actions
 
 from parsers.events import TrainingDataViewed
 from sidecar.config.options import Config
@@ -20,6 +17,9 @@ from sidecar.slack.deliver import Deliverer
 from sidecar.slack.gateway import Ambiguous, RateLimited
 from sidecar.slack.pacing import Limiter
 from sidecar.state.store import Store
+from tests.support.memory_gateway import MemoryGateway
+from tests.support.slack_pipeline import METRIC, TS, alert, lifecycle, make_config, with_slack
+from tests.support.store_queries import actions
 
 
 class Clock:

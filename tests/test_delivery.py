@@ -6,18 +6,6 @@ import time
 from datetime import datetime, timedelta
 
 import pytest
-from support.fakeslack import FakeSlack
-from support.slack_pipeline import (
-    METRIC,
-    TS,
-    alert,
-    deliverer_for,
-    drain,
-    lifecycle,
-    make_config,
-    with_slack,
-)
-from support.store_queries import actions, last_error
 
 from parsers.events import (
     FeaturesProfileCreated,
@@ -34,6 +22,18 @@ from sidecar.slack.deliver import Deliverer
 from sidecar.slack.gateway import WebGateway
 from sidecar.slack.pacing import Limiter
 from sidecar.state.store import Store
+from tests.support.fakeslack import FakeSlack
+from tests.support.slack_pipeline import (
+    METRIC,
+    TS,
+    alert,
+    deliverer_for,
+    drain,
+    lifecycle,
+    make_config,
+    with_slack,
+)
+from tests.support.store_queries import actions, last_error
 
 
 @pytest.fixture

@@ -14,15 +14,23 @@ from pathlib import Path
 from typing import ClassVar
 
 import pytest
-from support.fakeslack import FakeSlack
-from support.pngs import png_bytes, training_png
-from support.slack_pipeline import METRIC, TS, alert, deliverer_for, drain, lifecycle, make_config
-from support.store_queries import actions
 
 from parsers.events import FeaturesProfileCreated, TrainingDataViewed
 from sidecar.config.options import Config
 from sidecar.slack.deliver import NO_GRAPH
 from sidecar.state.store import Store
+from tests.support.fakeslack import FakeSlack
+from tests.support.pngs import png_bytes, training_png
+from tests.support.slack_pipeline import (
+    METRIC,
+    TS,
+    alert,
+    deliverer_for,
+    drain,
+    lifecycle,
+    make_config,
+)
+from tests.support.store_queries import actions
 
 
 @dataclass

@@ -12,12 +12,12 @@ from collections import Counter
 from pathlib import Path
 
 import pytest
-from support.fakeslack import FakeSlack
-from support.pngs import training_png
-from support.slack_pipeline import METRIC, TS, alert, lifecycle
 
 from parsers.events import FeaturesProfileCreated, TrainingDataViewed
 from sidecar.state.store import Store
+from tests.support.fakeslack import FakeSlack
+from tests.support.pngs import training_png
+from tests.support.slack_pipeline import METRIC, TS, alert, lifecycle
 
 WORKER = Path(__file__).with_name("delivery_worker.py")
 

@@ -14,8 +14,9 @@ from pathlib import Path
 from typing import Any
 
 import demo  # examples/ is on pytest's pythonpath (pyproject.toml)
-import make_example_logs as ex
 import pytest
+
+from tests.support import example_logs as ex
 
 REPO = Path(__file__).resolve().parent.parent
 EXAMPLES = REPO / "examples"
@@ -224,4 +225,19 @@ def test_the_bundled_logs_are_untouched(run: Run) -> None:
 def test_the_bundled_logs_are_what_the_generator_makes() -> None:
     assert {name: hashlib.sha256(data).hexdigest() for name, data in ex.build().items()} == (
         digests(BUNDLED)
-    ), "run: .venv/bin/python examples/make_example_logs.py"
+    ), "run: .venv/bin/python -m tests.support.example_logs"
+
+
+def test_the_live_lines_are_made_from_the_bundled_alert() -> None:
+    # demo.py does not import tests/: it re-tells the bundled logs' lines of this alert.
+    assert (demo.BUNDLED_METRIC, demo.BUNDLED_TS, float(demo.BUNDLED_VALUE)) == (
+        ex.WEB01, ex.WEB01_TS, 87.5)
+    assert (demo.BUNDLED_METRIC_ID, demo.BUNDLED_FP_ID) == (ex.WEB01_ID, ex.FP_HUMAN)
+    assert (demo.MIRAGE_RUN, demo.MIRAGE_SPIN, demo.WEBAPP_WORKER) == (
+        ex.M_RUN, ex.M_SPIN, ex.W_ONE)
+    live = demo.Template(demo.LIVE_METRIC, ex.WEB01_TS + 3600, 97.4, 305, 1301, "ops", 2)
+    webapp = "\n".join(live.lines("webapp", "13:15:16"))
+    assert ex.WEB01 not in webapp and "1795698600" not in webapp
+    assert f"training_data :: requested for {demo.LIVE_METRIC} at 1795702200 by user id 2" in (
+        webapp)
+    assert "new ionosphere fp_id: 1301" in webapp and "determined db metric id: 305" in webapp

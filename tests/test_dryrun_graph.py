@@ -10,12 +10,11 @@ import time
 from dataclasses import replace
 from pathlib import Path
 
-from support.pngs import training_png
-from support.slack_pipeline import METRIC, TS, alert, make_config
-
 from sidecar.commands.common import make_deliverer
 from sidecar.pipeline import plan_pending
 from sidecar.state.store import Store
+from tests.support.pngs import training_png
+from tests.support.slack_pipeline import METRIC, TS, alert, make_config
 
 OTHER = "stats.web02.cpu.user"
 

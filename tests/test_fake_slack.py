@@ -22,7 +22,8 @@ from hypothesis import strategies as st
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web import SlackResponse
-from support.fakeslack import BOT_ID, BOT_USER_ID, FakeSlack, ManualClock
+
+from tests.support.fakeslack import BOT_ID, BOT_USER_ID, FakeSlack, ManualClock
 
 TS_RE = re.compile(r"^\d+\.\d{6}$")
 ALERT_METADATA = {"event_type": "skyline_alert", "event_payload": {"alert_id": "a-1", "value": 3.5}}

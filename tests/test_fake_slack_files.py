@@ -7,8 +7,9 @@ import urllib.request
 import pytest
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
-from support.fakeslack import FakeSlack
-from support.pngs import png_bytes
+
+from tests.support.fakeslack import FakeSlack
+from tests.support.pngs import png_bytes
 
 
 @pytest.fixture

@@ -7,10 +7,10 @@ from unittest.mock import patch
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from support import skyline_lines as L
 
 from parsers.framing import APP, BIN, GUNICORN_LINE, MAX_LINE, ORPHAN, PREFIX, Framer, Record
 from parsers.logparser import SELECTORS
+from tests.support import skyline_lines as L
 
 PROPERTY = settings(max_examples=200, deadline=None,
                     suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])

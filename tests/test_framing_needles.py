@@ -8,10 +8,10 @@ from pathlib import Path
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from support import skyline_lines as L
 
 from parsers.framing import Framer, Record
 from parsers.logparser import NEEDLES, SELECTORS
+from tests.support import skyline_lines as L
 
 PROPERTY = settings(max_examples=300, deadline=None,
                     suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])

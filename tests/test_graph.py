@@ -9,14 +9,14 @@ from dataclasses import replace
 from pathlib import Path
 
 import pytest
-from support.pngs import png_bytes, training_png
-from support.slack_pipeline import METRIC, TS, alert, make_config
-from support.store_queries import actions
 
 from sidecar.config.options import load_config
 from sidecar.slack import graph
 from sidecar.slack.planner import plan_event
 from sidecar.state.store import Store
+from tests.support.pngs import png_bytes, training_png
+from tests.support.slack_pipeline import METRIC, TS, alert, make_config
+from tests.support.store_queries import actions
 
 OLD = time.time() - 60
 

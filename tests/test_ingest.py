@@ -11,20 +11,20 @@ from pathlib import Path
 
 import pytest
 import sqlite_utils
-from support import skyline_lines as lines
-from support.skyline_sim import (
+
+from sidecar.ingest import Ingestor
+from sidecar.state.store import Store
+from sidecar.tail.chunk import Chunk
+from sidecar.tail.tailer import Tailer
+from tests.support import skyline_lines as lines
+from tests.support.skyline_sim import (
     RunningIngest,
     SkylineApp,
     expected_event_ids,
     stored_ids,
     wait_for,
 )
-from support.store_queries import events
-
-from sidecar.ingest import Ingestor
-from sidecar.state.store import Store
-from sidecar.tail.chunk import Chunk
-from sidecar.tail.tailer import Tailer
+from tests.support.store_queries import events
 
 FAST = {"from_start": True, "settle_seconds": 0.3, "reconcile_seconds": 0.5}
 

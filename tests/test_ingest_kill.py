@@ -14,7 +14,8 @@ import time
 from pathlib import Path
 
 import pytest
-from support.skyline_sim import SkylineApp, expected_event_ids, stored_ids, wait_for
+
+from tests.support.skyline_sim import SkylineApp, expected_event_ids, stored_ids, wait_for
 
 WORKER = Path(__file__).parent / "workers" / "ingest_loop.py"
 

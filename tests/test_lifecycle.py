@@ -11,18 +11,6 @@ from collections.abc import Iterator
 from datetime import datetime, timedelta
 
 import pytest
-from support import skyline_lines as L
-from support.slack_pipeline import (
-    METRIC,
-    TS,
-    alert,
-    deliverer_for,
-    drain,
-    lifecycle,
-    make_config,
-    with_slack,
-)
-from support.store_queries import actions
 
 from parsers import LogParser
 from parsers.events import (
@@ -37,6 +25,18 @@ from sidecar.config.logtime import log_epoch, log_zone
 from sidecar.pipeline import plan_pending
 from sidecar.slack.planner import alert_key
 from sidecar.state.store import Store
+from tests.support import skyline_lines as L
+from tests.support.slack_pipeline import (
+    METRIC,
+    TS,
+    alert,
+    deliverer_for,
+    drain,
+    lifecycle,
+    make_config,
+    with_slack,
+)
+from tests.support.store_queries import actions
 
 URL = "https://skyline.example.com"
 T0 = datetime(2026, 11, 26, 13, 10, 14)
@@ -521,9 +521,9 @@ def test_thread_keys_do_not_depend_on_the_daemons_time_zone(process_tz):
 
 @pytest.mark.slow
 def test_the_lineage_lands_in_its_thread_through_kill_9_and_restarts(tmp_path):
-    from support.fakeslack import FakeSlack
-    from support.skyline_sim import SkylineApp, wait_for
-    from test_daemon import start, webapp_create, write_config
+    from tests.support.fakeslack import FakeSlack
+    from tests.support.skyline_sim import SkylineApp, wait_for
+    from tests.test_daemon import start, webapp_create, write_config
 
     logs = tmp_path / "logs"
     logs.mkdir()

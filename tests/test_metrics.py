@@ -9,8 +9,6 @@ from pathlib import Path
 
 import pytest
 import structlog
-from support.carbon_listener import CarbonListener, closed_port
-from support.slack_pipeline import alert, deliverer_for, drain, make_config
 
 from parsers.events import EVENT_TYPES
 from sidecar.config.options import ConfigError, MetricsOptions, load_config
@@ -21,6 +19,8 @@ from sidecar.service.reporter import MetricsReporter, saved_status, status_text
 from sidecar.slack.deliver import DeliveryStats
 from sidecar.slack.pacing import KeyPace
 from sidecar.state.store import Store
+from tests.support.carbon_listener import CarbonListener, closed_port
+from tests.support.slack_pipeline import alert, deliverer_for, drain, make_config
 
 PREFIX = "skyline.slack_sidecar.test"
 

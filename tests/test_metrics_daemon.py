@@ -11,10 +11,10 @@ import sys
 import time
 from pathlib import Path
 
-from support.carbon_listener import CarbonListener, closed_port
-from support.fakeslack import FakeSlack
-from support.skyline_sim import SkylineApp, wait_for
-from test_daemon import ROOT, write_config
+from tests.support.carbon_listener import CarbonListener, closed_port
+from tests.support.fakeslack import FakeSlack
+from tests.support.skyline_sim import SkylineApp, wait_for
+from tests.test_daemon import ROOT, write_config
 
 PREFIX = "skyline.slack_sidecar.e2e"
 

@@ -9,10 +9,10 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
-from support import skyline_lines as L
 
 from sidecar.cli import main
 from sidecar.tail.logfiles import open_log
+from tests.support import skyline_lines as L
 
 T = datetime(2026, 11, 26, 13, 15, 16)
 M = "stats.web01.cpu.user"

@@ -6,11 +6,11 @@ import math
 from datetime import datetime, timedelta
 
 import pytest
-from support import skyline_lines as L
 
 from parsers import AnomalyAlert, LogParser, SlackThread
 from parsers.alerts import parse_metric_item, thread_ts_value
 from parsers.events import AlertMuted, Event
+from tests.support import skyline_lines as L
 
 T = datetime(2026, 11, 26, 13, 15, 16)
 M = "stats.web01.cpu.user"

@@ -8,11 +8,11 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 import pytest
-from support import skyline_lines as L
 
 from parsers import BoundaryAlert, LogParser
 from parsers.events import Event, event_from_dict
 from sidecar.tail.names import app_from_path
+from tests.support import skyline_lines as L
 
 T0 = datetime(2026, 11, 26, 13, 15, 16)
 PID = 4242

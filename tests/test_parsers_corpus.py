@@ -2,32 +2,24 @@
 
 from __future__ import annotations
 
-import importlib.util
 from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
 
 from sidecar.cli import main
+from tests.corpus import make_corpus
 
 CORPUS = Path(__file__).parent / "corpus"
 VERSIONS = ("v1", "v2", "v3", "v4", "v5")
 
 
-def _generator():  # type: ignore[no-untyped-def]
-    spec = importlib.util.spec_from_file_location("make_corpus", CORPUS / "make_corpus.py")
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
 def test_corpus_files_are_what_the_generator_makes() -> None:
-    files = _generator().corpus()
+    files = make_corpus.corpus()
     on_disk = {str(p.relative_to(CORPUS)) for p in CORPUS.glob("v*/*")}
-    assert set(files) == on_disk, "run: .venv/bin/python tests/corpus/make_corpus.py"
+    assert set(files) == on_disk, "run: .venv/bin/python -m tests.corpus.make_corpus"
     stale = [rel for rel, content in files.items() if (CORPUS / rel).read_bytes() != content]
-    assert not stale, f"stale {stale}; run: .venv/bin/python tests/corpus/make_corpus.py"
+    assert not stale, f"stale {stale}; run: .venv/bin/python -m tests.corpus.make_corpus"
 
 
 def test_every_event_kind_in_every_version() -> None:

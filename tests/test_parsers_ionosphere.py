@@ -5,10 +5,10 @@ from __future__ import annotations
 from datetime import datetime
 
 import pytest
-from support import skyline_lines as L
 
 from parsers import FeaturesProfileLearnt, LogParser
 from parsers.events import Event
+from tests.support import skyline_lines as L
 
 T = datetime(2026, 11, 26, 14, 16, 20)
 M = "stats.web01.cpu.user"

@@ -8,11 +8,11 @@ from pathlib import Path
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from support import skyline_lines as L
 
 from parsers import APPS, MAX_PIDS, LogParser
 from parsers.common import MAX_HELD, AgeQueue
 from parsers.framing import MAX_LINE
+from tests.support import skyline_lines as L
 
 PROPERTY = settings(max_examples=150, deadline=None,
                     suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])

@@ -14,7 +14,6 @@ from typing import Any
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from support import skyline_lines as L
 
 from parsers.alerts import (
     parse_alert,
@@ -23,6 +22,7 @@ from parsers.alerts import (
     parse_metric_item_fully,
 )
 from parsers.reprscan import alert_head, metric_items
+from tests.support import skyline_lines as L
 
 # damaged texts make ast warn of invalid escapes ('\,'): the full parse's business, not ours
 pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")

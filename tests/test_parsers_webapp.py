@@ -5,7 +5,6 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 import pytest
-from support import skyline_lines as L
 
 from parsers import (
     FeaturesProfileCreated,
@@ -16,6 +15,7 @@ from parsers import (
     ValidatedProfile,
 )
 from parsers.events import Event
+from tests.support import skyline_lines as L
 
 T = datetime(2026, 11, 26, 13, 15, 16)
 M, M2 = "stats.web01.cpu.user", "stats.web02.mem.free"

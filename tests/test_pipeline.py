@@ -7,9 +7,6 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import pytest
-from support.memory_gateway import MemoryGateway
-from support.slack_pipeline import TS, alert, make_config
-from support.store_queries import actions
 
 from sidecar.config.options import Config
 from sidecar.pipeline import Pipeline, plan_pending
@@ -17,6 +14,9 @@ from sidecar.slack.deliver import Deliverer
 from sidecar.slack.gateway import Fatal
 from sidecar.slack.pacing import Limiter
 from sidecar.state.store import Store
+from tests.support.memory_gateway import MemoryGateway
+from tests.support.slack_pipeline import TS, alert, make_config
+from tests.support.store_queries import actions
 
 
 @pytest.fixture

@@ -6,9 +6,9 @@ import math
 import random
 
 import pytest
-from support.fakeslack import ManualClock
 
 from sidecar.slack.pacing import DECREASE, QUIET, Limiter, Pace
+from tests.support.fakeslack import ManualClock
 
 
 @pytest.fixture

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from support.skyline_sim import SkylineApp
+from tests.support.skyline_sim import SkylineApp
 
 PREFIX = re.compile(r"^\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2} :: (\d+) :: ", re.M)
 

@@ -12,13 +12,13 @@ from datetime import datetime
 from pathlib import Path
 
 import pytest
-from support import skyline_lines as lines
-from support.slack_pipeline import alert
-from support.store_queries import actions, events, last_error
 
 from sidecar.model import DONE, FAILED, PENDING, ActionKind, Origin
 from sidecar.state import schema
 from sidecar.state.store import FatalStoreError, Store, StoreError
+from tests.support import skyline_lines as lines
+from tests.support.slack_pipeline import alert
+from tests.support.store_queries import actions, events, last_error
 
 REPO = Path(__file__).resolve().parent.parent
 #: made by tests/data/make_state_v1.py with the release before versioned migrations

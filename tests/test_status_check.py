@@ -8,11 +8,10 @@ import subprocess
 import sys
 from pathlib import Path
 
-from support.slack_pipeline import alert, deliverer_for, drain, make_config
-from support.store_queries import save_file
-
 from sidecar.model import FileState
 from sidecar.state.store import Store
+from tests.support.slack_pipeline import alert, deliverer_for, drain, make_config
+from tests.support.store_queries import save_file
 
 
 def cli(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:

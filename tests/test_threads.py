@@ -6,8 +6,6 @@ from __future__ import annotations
 import socket
 from dataclasses import replace
 
-from support.slack_pipeline import METRIC, TS, alert, lifecycle, make_config
-
 from parsers.events import TrainingDataViewed
 from sidecar.config.options import SidecarOptions, SkylineOptions, load_config
 from sidecar.model import Thread
@@ -16,6 +14,7 @@ from sidecar.slack.gateway import action_metadata
 from sidecar.slack.planner import plan_event
 from sidecar.slack.threads import ThreadSearch, alert_payload, find_in, link_keys, message_keys
 from sidecar.state.store import Store
+from tests.support.slack_pipeline import METRIC, TS, alert, lifecycle, make_config
 
 
 def alert_text(metric: str = METRIC, app: str = "mirage") -> str:

@@ -16,8 +16,9 @@ from datetime import datetime
 from pathlib import Path
 
 import pytest
-from support import skyline_lines as lines
-from support.fakeslack import FakeSlack
+
+from tests.support import skyline_lines as lines
+from tests.support.fakeslack import FakeSlack
 
 REPO = Path(__file__).resolve().parent.parent
 AT = datetime(2026, 11, 26, 13, 0, 0)
@@ -241,9 +242,8 @@ def test_files_the_sidecar_creates_are_0600_whatever_the_umask(
 
 def test_no_token_reaches_the_state_database(tmp_path: Path) -> None:
     """A Slack error that quotes the request (its Authorization header) is stored redacted."""
-    from support.slack_pipeline import alert
-
     from sidecar.state.store import Store
+    from tests.support.slack_pipeline import alert
 
     store = Store.open(tmp_path / "s.sqlite")
     store.ingest([alert()], None)

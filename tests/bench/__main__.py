@@ -13,7 +13,6 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
-sys.path.insert(0, str(ROOT / "tests"))
 
 BENCHES = ["parse", "backfill", "daemon", "delivery", "storm", "images", "metrics", "startup"]
 

@@ -31,11 +31,10 @@ import time
 from datetime import datetime
 from pathlib import Path
 
-from support import skyline_lines as lines
-from support.fakeslack import FakeSlack
-
 from tests.bench.bench_parse import env_number, tmp_dir
 from tests.bench.genlogs import APPS, write_log
+from tests.support import skyline_lines as lines
+from tests.support.fakeslack import FakeSlack
 
 ROOT = Path(__file__).resolve().parents[2]
 IDLE_TARGET_PERCENT = 1.0

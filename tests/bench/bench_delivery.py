@@ -12,15 +12,14 @@ import tempfile
 import time
 from pathlib import Path
 
-from support.fakeslack import FakeSlack
-from support.slack_pipeline import alert, make_config, with_slack
-
 from sidecar.pipeline import plan_pending
 from sidecar.service.logs import configure_logging
 from sidecar.slack.deliver import Deliverer
 from sidecar.slack.gateway import WebGateway
 from sidecar.slack.pacing import Limiter
 from sidecar.state.store import Store
+from tests.support.fakeslack import FakeSlack
+from tests.support.slack_pipeline import alert, make_config, with_slack
 
 CHANNELS = ("#c1", "#c2", "#c3", "#c4", "#c5")
 

@@ -18,16 +18,15 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-from support.fakeslack import FakeSlack
-from support.pngs import png_bytes, training_png
-from support.slack_pipeline import TS, alert, make_config, with_slack
-
 from sidecar.pipeline import plan_pending
 from sidecar.service.logs import configure_logging
 from sidecar.slack.deliver import Deliverer
 from sidecar.slack.gateway import WebGateway
 from sidecar.slack.pacing import Limiter
 from sidecar.state.store import Store
+from tests.support.fakeslack import FakeSlack
+from tests.support.pngs import png_bytes, training_png
+from tests.support.slack_pipeline import TS, alert, make_config, with_slack
 
 CHANNELS = ("#c1", "#c2", "#c3", "#c4", "#c5")
 METRIC = "stats.web01.cpu.user"

@@ -14,14 +14,13 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from support.slack_pipeline import alert, make_config
-
 from sidecar.model import DONE
 from sidecar.pipeline import plan_pending
 from sidecar.service.logs import configure_logging
 from sidecar.service.metrics import collect
 from sidecar.service.reporter import MetricsReporter
 from sidecar.state.store import Store
+from tests.support.slack_pipeline import alert, make_config
 
 
 class _Discard:

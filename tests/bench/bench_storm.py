@@ -25,11 +25,10 @@ from collections import Counter
 from datetime import datetime
 from pathlib import Path
 
-from support import skyline_lines as lines
-from support.fakeslack import SLACK_TIERS, FakeSlack
-
 from tests.bench.bench_daemon import sidecar_command, stop, wait_up
 from tests.bench.bench_parse import env_number, tmp_dir
+from tests.support import skyline_lines as lines
+from tests.support.fakeslack import SLACK_TIERS, FakeSlack
 
 VARIANTS = {"burst2": 2, "strict": 1}
 TARGETS = {"burst2": (1.10, 5), "strict": (1.25, 20)}  # ratio to the floor, 429s

@@ -29,18 +29,13 @@ import calendar
 import os
 import random
 import subprocess
-import sys
 import time
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from pathlib import Path
 
-_TESTS = Path(__file__).resolve().parents[1]
-if str(_TESTS) not in sys.path:  # skyline_lines lives in tests/
-    sys.path.insert(0, str(_TESTS))
-
-from support import skyline_lines as L  # noqa: E402
+from tests.support import skyline_lines as L
 
 APPS = ("analyzer", "mirage", "webapp", "ionosphere")
 #: share of a log dir's bytes per app (analyzer and mirage write the most)

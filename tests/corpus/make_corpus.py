@@ -1,7 +1,6 @@
-#!/usr/bin/env python3
 """Generate the fixture logs tests/corpus/<version>/<app>.log and their expected.jsonl.
 
-    .venv/bin/python tests/corpus/make_corpus.py        # rewrites the files next to this script
+    .venv/bin/python -m tests.corpus.make_corpus        # from the repository root; rewrites them
 
 Every line comes from a tests/support/skyline_lines.py builder (Skyline's own format strings) and
 every expected event is built from the same values that rendered its lines, so the expectations are
@@ -16,20 +15,12 @@ from __future__ import annotations
 
 import json
 import math
-import sys
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-HERE = Path(__file__).resolve().parent
-for _path in (HERE.parent, HERE.parent.parent):  # tests/ (skyline_lines), the repo (parsers)
-    if str(_path) not in sys.path:
-        sys.path.insert(0, str(_path))
-
-from support import skyline_lines as L  # noqa: E402
-
-from parsers.events import (  # noqa: E402
+from parsers.events import (
     AlertMuted,
     AnomaliesLabelled,
     AnomalyAlert,
@@ -45,6 +36,9 @@ from parsers.events import (  # noqa: E402
     TrainingDataViewed,
     ValidatedProfile,
 )
+from tests.support import skyline_lines as L
+
+HERE = Path(__file__).resolve().parent
 
 APP_ORDER = ("analyzer", "mirage", "webapp", "ionosphere", "boundary")
 START = {

@@ -34,7 +34,7 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from support import skyline_lines as lines
+from tests.support import skyline_lines as lines
 
 WRITER = Path(__file__).parents[1] / "workers" / "skyline_writer.py"
 

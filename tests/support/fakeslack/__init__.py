@@ -1,7 +1,7 @@
 """A fake Slack Web API server for tests (see fake.py for the behaviours it chooses)."""
 
-from support.fakeslack.fake import FakeSlack
-from support.fakeslack.state import (
+from tests.support.fakeslack.fake import FakeSlack
+from tests.support.fakeslack.state import (
     BOT_ID,
     BOT_USER_ID,
     SLACK_TIERS,

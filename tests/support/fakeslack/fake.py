@@ -63,9 +63,9 @@ from collections.abc import Callable, Iterable, Mapping
 from types import TracebackType
 from typing import Any, Literal
 
-from support.fakeslack.faults import _Faults
-from support.fakeslack.handlers import _ApiMethods
-from support.fakeslack.state import (
+from tests.support.fakeslack.faults import _Faults
+from tests.support.fakeslack.handlers import _ApiMethods
+from tests.support.fakeslack.state import (
     _CHANNEL_NAME_RE,
     _MISSING,
     _TS_RE,
@@ -98,7 +98,7 @@ from support.fakeslack.state import (
     _Reply,
     _ts_micros,
 )
-from support.fakeslack.transport import (
+from tests.support.fakeslack.transport import (
     _Server,
 )
 

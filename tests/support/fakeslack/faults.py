@@ -6,7 +6,7 @@ import math
 from collections import deque
 from typing import Any
 
-from support.fakeslack.state import (
+from tests.support.fakeslack.state import (
     _FAULT_KWARGS,
     FaultKind,
     _Fault,

@@ -9,7 +9,7 @@ import time
 from email.parser import BytesParser
 from email.policy import HTTP
 
-from support.fakeslack.state import (
+from tests.support.fakeslack.state import (
     BOT_ID,
     BOT_NAME,
     BOT_USER_ID,

@@ -13,7 +13,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import TYPE_CHECKING, Any, ClassVar
 from urllib.parse import parse_qsl, urlsplit
 
-from support.fakeslack.state import (
+from tests.support.fakeslack.state import (
     JSON,
     MAX_BODY_BYTES,
     _ApiError,
@@ -22,7 +22,7 @@ from support.fakeslack.state import (
 )
 
 if TYPE_CHECKING:
-    from support.fakeslack.fake import FakeSlack
+    from tests.support.fakeslack.fake import FakeSlack
 
 
 def _parse_body(content_type: str, body: bytes) -> JSON:

@@ -1,12 +1,13 @@
-#!/usr/bin/env python3
 """Generate examples/skyline-logs/<app>.log: the small Skyline LOG_PATH that ``make demo`` replays.
 
-    .venv/bin/python examples/make_example_logs.py      # rewrites examples/skyline-logs/*.log
+    .venv/bin/python -m tests.support.example_logs      # from the repository root; rewrites them
 
 Skyline v5 wording, 2026-11-26 (server time UTC). Every message comes from a
 tests/support/skyline_lines.py builder (Skyline's own format strings), so there is one source of
-truth for Skyline's wording; the line sequences below (``mirage_alert``, ``training_data_view``,
-``features_profile_created``, ...) are also what examples/demo.py appends live.
+truth for Skyline's wording. examples/demo.py, which must not import tests/, appends its live lines
+from templates it takes out of the committed logs (the Mirage alert of 13:11, the training data
+view of 13:12, the features profile creation of 13:15); tests/test_demo.py keeps the committed
+logs equal to what this module generates.
 
 What the logs hold, besides the noise Skyline writes (bin script and gunicorn lines, run summaries,
 not-anomalous and not-alerting lines, tracebacks, smtp alerts):
@@ -26,19 +27,15 @@ not-anomalous and not-alerting lines, tracebacks, smtp alerts):
 from __future__ import annotations
 
 import hashlib
-import sys
 from collections.abc import Iterable, Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-HERE = Path(__file__).resolve().parent
-OUT = HERE / "skyline-logs"
-TESTS = HERE.parent / "tests"
-if str(TESTS) not in sys.path:
-    sys.path.insert(0, str(TESTS))
+from tests.support import skyline_lines as L
 
-from support import skyline_lines as L  # noqa: E402
+REPO = Path(__file__).resolve().parents[2]
+OUT = REPO / "examples" / "skyline-logs"
 
 APPS = ("analyzer", "mirage", "webapp", "ionosphere", "boundary")
 SKYLINE_URL = "https://skyline.example.com"
@@ -91,7 +88,7 @@ def request_id(text: str) -> str:
     return hashlib.sha256(text.encode()).hexdigest()
 
 
-# -- line sequences (also used by examples/demo.py) ------------------------------------------
+# -- line sequences ----------------------------------------------------------
 def mirage_analysis(metric: str, ts: int, value: float, *, spin: int = M_SPIN) -> Iterator[Msg]:
     """Mirage's spin_process finds the anomaly at SECOND_ORDER_RESOLUTION_HOURS."""
     data = L.mirage_metric("v5", value, metric, ts, SECONDS)
@@ -557,7 +554,7 @@ def main() -> None:
     for name, content in build().items():
         (OUT / name).write_bytes(content)
         lines = content.count(b"\n")
-        print(f"wrote {(OUT / name).relative_to(HERE.parent)} ({lines} lines)")
+        print(f"wrote {(OUT / name).relative_to(REPO)} ({lines} lines)")
 
 
 if __name__ == "__main__":
