@@ -104,8 +104,10 @@ class Template:
         text = re.sub(rf"\b{re.escape(BUNDLED_VALUE)}\b", f"{self.value:g}", text)
         text = re.sub(rf"\b{BUNDLED_METRIC_ID}\b", str(self.metric_id), text)
         text = re.sub(rf"\b{BUNDLED_FP_ID}\b", str(self.fp_id), text)
-        text = text.replace(f"with {BUNDLED_USER} returned user id {BUNDLED_USER_ID}",
-                            f"with {self.user} returned user id {self.user_id}")
+        text = text.replace(
+            f"with {BUNDLED_USER} returned user id {BUNDLED_USER_ID}",
+            f"with {self.user} returned user id {self.user_id}",
+        )
         text = text.replace(f"by user id {BUNDLED_USER_ID}", f"by user id {self.user_id}")
         # a request id of its own: the bundled one, hashed with the new metric
         return re.sub(

@@ -138,9 +138,7 @@ THREAD_TS = re.compile(r"alert_slack - the slack_thread_ts is (\S+)$")
 #   (v1.2.16 to v4; dead code in v5):
 #   'alert_slack - slack group is %s and the slack_thread_ts is %s'
 #   The first branch logs slack_thread_ts.encode('utf-8'): b'...' on Python 3.
-THREAD_GROUP = re.compile(
-    r"alert_slack - slack group is (\S+) and the slack_thread_ts is (\S+)$"
-)
+THREAD_GROUP = re.compile(r"alert_slack - slack group is (\S+) and the slack_thread_ts is (\S+)$")
 
 # -- muted metrics (mute_alerts_on) --------------------------------------------------------
 # skyline/analyzer/alerters.py:1424 (smtp), 1579 (pagerduty), 2347 (slack);
@@ -192,14 +190,14 @@ def split_alert_line(body: str) -> tuple[str, str, str | None, str | None] | Non
     i = body.rfind(", metric: ")
     if i < 0:
         return None
-    alert, rest = body[:i], body[i + len(", metric: "):]
+    alert, rest = body[:i], body[i + len(", metric: ") :]
     context = sors = None
     j = rest.rfind(", context: ")
     if j >= 0:
-        rest, context = rest[:j], rest[j + len(", context: "):].strip()
+        rest, context = rest[:j], rest[j + len(", context: ") :].strip()
     k = rest.rfind(", second_order_resolution_seconds: ")
     if k >= 0:
-        rest, sors = rest[:k], rest[k + len(", second_order_resolution_seconds: "):]
+        rest, sors = rest[:k], rest[k + len(", second_order_resolution_seconds: ") :]
     return alert, rest, sors, context
 
 
@@ -220,9 +218,12 @@ def parse_metric_item(text: str) -> MetricItem | None:
         return None
     return MetricItem(
         # an int datapoint stays an int, as in the full parse below
-        metric=metric, timestamp=ts,
-        value=first if type(first) is int else as_float(first), full_duration=full_duration,
-        triggered=lists[0] if lists else (), run=lists[1] if len(lists) > 1 else (),
+        metric=metric,
+        timestamp=ts,
+        value=first if type(first) is int else as_float(first),
+        full_duration=full_duration,
+        triggered=lists[0] if lists else (),
+        run=lists[1] if len(lists) > 1 else (),
     )
 
 
@@ -253,14 +254,17 @@ def parse_metric_item_fully(text: str) -> MetricItem | None:
     full_duration = None
     if rest and isinstance(rest[0], int) and not isinstance(rest[0], bool):
         full_duration = rest.pop(0)  # Mirage: the second order resolution in seconds
-    lists = [tuple(x) for x in rest if isinstance(x, list | tuple) and all(
-        isinstance(a, str) for a in x)]
+    lists = [
+        tuple(x) for x in rest if isinstance(x, list | tuple) and all(isinstance(a, str) for a in x)
+    ]
     return MetricItem(
         # an int datapoint stays an int: Skyline's text shows str(value), '1' not '1.0'
-        metric=items[1], timestamp=ts,
+        metric=items[1],
+        timestamp=ts,
         value=items[0] if type(items[0]) is int else as_float(items[0]),
         full_duration=full_duration,
-        triggered=lists[0] if lists else (), run=lists[1] if len(lists) > 1 else (),
+        triggered=lists[0] if lists else (),
+        run=lists[1] if len(lists) > 1 else (),
     )
 
 
@@ -289,7 +293,9 @@ def parse_detail(body: str, alerter: str | None) -> AlertDetail | None:
     else:
         namespace = None
     return AlertDetail(
-        namespace=namespace, alerter=alerter, item=item,
+        namespace=namespace,
+        alerter=alerter,
+        item=item,
         context=context or None,
         second_order_resolution_seconds=as_int(sors) if sors is not None else None,
     )
@@ -367,7 +373,8 @@ class AlertRules(Rules):
             "waterfall": self._waterfall,
             **dict.fromkeys(
                 ("alert_smtp", "alert_pagerduty", "alert_http", "alert_htpp", "alert_sms"),
-                self._muted),
+                self._muted,
+            ),
         }
         #: metric -> (its held muted line, when this log last said it is muted)
         self._mutes: dict[str, tuple[int, datetime]] = {}
@@ -409,9 +416,9 @@ class AlertRules(Rules):
     # -- detail lines ------------------------------------------------------------------------
     def _alert_slack(self, line: Line, msg: str) -> list[Event]:
         if msg.startswith(SLACK_DISABLED):
-            return self._detail(line, msg[len(SLACK_DISABLED):], "slack")
+            return self._detail(line, msg[len(SLACK_DISABLED) :], "slack")
         if msg.startswith(SLACK_ANOMALOUS):
-            return self._detail(line, msg[len(SLACK_ANOMALOUS):], "slack", sending_slack=True)
+            return self._detail(line, msg[len(SLACK_ANOMALOUS) :], "slack", sending_slack=True)
         if msg.endswith(" is muted, not alerting"):
             return self._muted(line, msg)
         return self._thread(line, msg)
@@ -419,11 +426,12 @@ class AlertRules(Rules):
     def _trigger_alert(self, line: Line, msg: str) -> list[Event]:
         for prefix in (TRIGGER, SMTP_TRIGGER):
             if msg.startswith(prefix):
-                return self._detail(line, msg[len(prefix):], None)
+                return self._detail(line, msg[len(prefix) :], None)
         return []
 
-    def _detail(self, line: Line, body: str, alerter: str | None,
-                sending_slack: bool = False) -> list[Event]:
+    def _detail(
+        self, line: Line, body: str, alerter: str | None, sending_slack: bool = False
+    ) -> list[Event]:
         detail = parse_detail(body, alerter)
         if detail is None:
             self.ctx.stats.bad_values += 1
@@ -431,8 +439,9 @@ class AlertRules(Rules):
         item = detail.item
         state = self._pids.get(line.pid)
         # The bare 'triggering alert' line of this same alert is this event.
-        for p in [p for p in state.pending if (p.metric, p.alerter) == (item.metric,
-                                                                       detail.alerter)]:
+        for p in [
+            p for p in state.pending if (p.metric, p.alerter) == (item.metric, detail.alerter)
+        ]:
             self._drop(state, p)
         if self._mirage and detail.alerter != "slack":
             # its 'sent' line comes after the alerter: tell it the timestamp
@@ -441,31 +450,40 @@ class AlertRules(Rules):
             state.told[(item.metric, detail.alerter)] = told
             while len(state.told) > PID_MEMO_CAP:
                 self._close(state, state.told.popitem(last=False)[1])
-        elif (not self._mirage and alerter is None and detail.alerter == "slack"
-              and state.slack is not None and state.slack.metric == item.metric):
+        elif (
+            not self._mirage
+            and alerter is None
+            and detail.alerter == "slack"
+            and state.slack is not None
+            and state.slack.metric == item.metric
+        ):
             # the analyzer logs trigger_alert after the alerter: alert_slack is over
             self._close(state, state.slack)
         if sending_slack:
             self._close(state, state.slack)
             state.slack = self._tell(line, item)
-        return [AnomalyAlert(
-            **self.ctx.fields(line),
-            metric=item.metric,
-            anomaly_timestamp=item.timestamp,
-            alerter=detail.alerter,
-            value=item.value,
-            alert_namespace=detail.namespace,
-            triggered_algorithms=item.triggered,
-            algorithms_run=item.run,
-            full_duration=item.full_duration,
-            second_order_resolution_seconds=detail.second_order_resolution_seconds,
-            context=detail.context or self._default_context,
-            test_alert=TEST_ALERT in body,
-            waterfall=bool(self._waterfall_keys) and (
-                (item.metric, item.timestamp) in self._waterfall_keys
-                or (item.metric, None) in self._waterfall_keys),
-            muted=self._was_muted(item.metric, line.at),
-        )]
+        return [
+            AnomalyAlert(
+                **self.ctx.fields(line),
+                metric=item.metric,
+                anomaly_timestamp=item.timestamp,
+                alerter=detail.alerter,
+                value=item.value,
+                alert_namespace=detail.namespace,
+                triggered_algorithms=item.triggered,
+                algorithms_run=item.run,
+                full_duration=item.full_duration,
+                second_order_resolution_seconds=detail.second_order_resolution_seconds,
+                context=detail.context or self._default_context,
+                test_alert=TEST_ALERT in body,
+                waterfall=bool(self._waterfall_keys)
+                and (
+                    (item.metric, item.timestamp) in self._waterfall_keys
+                    or (item.metric, None) in self._waterfall_keys
+                ),
+                muted=self._was_muted(item.metric, line.at),
+            )
+        ]
 
     def _waterfall(self, line: Line, msg: str) -> list[Event]:
         if m := WATERFALL.match(msg):
@@ -526,8 +544,9 @@ class AlertRules(Rules):
                 self._close(state, state.slack)
             return []
         told = state.told.get((metric, alerter)) if state is not None else None
-        event = self._bare_event(line, metric, alerter, None,
-                                 told.timestamp if told is not None else None)
+        event = self._bare_event(
+            line, metric, alerter, None, told.timestamp if told is not None else None
+        )
         if state is not None:
             self._close(state, told)
         return [event]
@@ -542,8 +561,14 @@ class AlertRules(Rules):
             self._cancel(line, m.group(2), m.group(1))
         return []
 
-    def _bare_event(self, line: Line, metric: str, alerter: str, value: float | None,
-                    timestamp: int | None = None) -> AnomalyAlert:
+    def _bare_event(
+        self,
+        line: Line,
+        metric: str,
+        alerter: str,
+        value: float | None,
+        timestamp: int | None = None,
+    ) -> AnomalyAlert:
         return AnomalyAlert(
             **self.ctx.fields(line),
             metric=metric,
@@ -607,17 +632,25 @@ class AlertRules(Rules):
         self._mutes[metric] = (self._muted_lines.add(line, metric), line.at)
         timestamp = None
         state = self._pids.peek(line.pid)
-        if alerter == "slack" and state is not None and state.slack is not None \
-                and state.slack.metric == metric:
+        if (
+            alerter == "slack"
+            and state is not None
+            and state.slack is not None
+            and state.slack.metric == metric
+        ):
             timestamp = state.slack.timestamp
             self._close(state, state.slack)  # alert_slack returns: no thread follows
-        return [AlertMuted(**self.ctx.fields(line), metric=metric, alerter=alerter,
-                           anomaly_timestamp=timestamp)]
+        return [
+            AlertMuted(
+                **self.ctx.fields(line), metric=metric, alerter=alerter, anomaly_timestamp=timestamp
+            )
+        ]
 
     def _was_muted(self, metric: str, at: datetime) -> bool:
         """Whether this log said the metric is muted in the cycle of an alert line at ``at``."""
         held = self._mutes.get(metric)
         return held is not None and abs(at - held[1]) <= MUTE_CYCLE
+
     # -- Slack threads -----------------------------------------------------------------------
     def _thread(self, line: Line, msg: str) -> list[Event]:
         metric: Any
@@ -649,8 +682,15 @@ class AlertRules(Rules):
         if thread_ts is None or anomaly_ts is None or not isinstance(metric, str) or not metric:
             self.ctx.stats.bad_values += 1
             return []
-        return [SlackThread(**self.ctx.fields(line), metric=metric, anomaly_timestamp=anomaly_ts,
-                            thread_ts=thread_ts, channel=channel)]
+        return [
+            SlackThread(
+                **self.ctx.fields(line),
+                metric=metric,
+                anomaly_timestamp=anomaly_ts,
+                thread_ts=thread_ts,
+                channel=channel,
+            )
+        ]
 
     def _sending_slack(self, line: Line) -> tuple[str | None, int | None]:
         """The alert that the alert_slack running in this pid is sending, if it was seen."""

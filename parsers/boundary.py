@@ -32,9 +32,7 @@ from parsers.framing import Record
 #   (base_name, str(datapoint), alerter, algorithm, str(metric_trigger), str(alert_threshold))
 # v2.0.0:skyline/boundary/boundary.py:1316, v1.3.1:…:1085:
 #   'alert sent :: %s - %s - via %s - %s' (base_name, datapoint, alerter, algorithm)
-ALERT_SENT = re.compile(
-    r"alert sent :: (\S+) - (\S+) - via (\S+) - (\S+)(?: (\S+) (\S+) times)?$"
-)
+ALERT_SENT = re.compile(r"alert sent :: (\S+) - (\S+) - via (\S+) - (\S+)(?: (\S+) (\S+) times)?$")
 # skyline/boundary/boundary.py:1682 (v1.1+): 'test alert to %s for %s' (test_alerter, metric),
 #   then trigger_alert(test_alerter, 1, metric_name, 10, 1, 'testing', int(time()), 0) (:1688):
 #   datapoint 1, trigger 1, algorithm 'testing', threshold 0; no 'alert sent' line follows.
@@ -76,16 +74,31 @@ class BoundaryRules(Rules):
         if m := ALERT_SENT.match(msg):
             metric, value, alerter, algorithm, trigger, threshold = m.groups()
             state = self._pids.peek(line.pid)
-            return [BoundaryAlert(
-                **self.ctx.fields(line), metric=metric, alerter=alerter, value=value,
-                algorithm=algorithm, trigger=trigger, threshold=threshold,
-                muted=state is not None and metric in state.metrics,
-            )]
+            return [
+                BoundaryAlert(
+                    **self.ctx.fields(line),
+                    metric=metric,
+                    alerter=alerter,
+                    value=value,
+                    algorithm=algorithm,
+                    trigger=trigger,
+                    threshold=threshold,
+                    muted=state is not None and metric in state.metrics,
+                )
+            ]
         if m := TEST_ALERT.match(msg):
-            return [BoundaryAlert(
-                **self.ctx.fields(line), metric=m.group(2), alerter=m.group(1), value="1",
-                algorithm="testing", trigger="1", threshold="0", test_alert=True,
-            )]
+            return [
+                BoundaryAlert(
+                    **self.ctx.fields(line),
+                    metric=m.group(2),
+                    alerter=m.group(1),
+                    value="1",
+                    algorithm="testing",
+                    trigger="1",
+                    threshold="0",
+                    test_alert=True,
+                )
+            ]
         if m := MUTED.match(msg):
             state = self._pids.get(line.pid)
             metric = m.group(1)

@@ -106,8 +106,12 @@ def prefix_time(text: str) -> datetime | None:
     """``YYYY-MM-DD HH:MM:SS`` (Skyline's datefmt, agent.py:103) or None if not a real time."""
     try:
         return datetime(
-            int(text[0:4]), int(text[5:7]), int(text[8:10]),
-            int(text[11:13]), int(text[14:16]), int(text[17:19]),
+            int(text[0:4]),
+            int(text[5:7]),
+            int(text[8:10]),
+            int(text[11:13]),
+            int(text[14:16]),
+            int(text[17:19]),
         )
     except ValueError:
         return None
@@ -169,8 +173,8 @@ def url_args(url: str) -> tuple[str, dict[str, str]]:
     decoded as Flask's request.args are (parse_qsl's rules, without its cost per call)."""
     base, _, query = url.partition("#")[0].partition("?")
     scheme_end = base.find("://")
-    path = base[base.find("/", scheme_end + 3):] if scheme_end >= 0 else base
-    if scheme_end >= 0 and "/" not in base[scheme_end + 3:]:
+    path = base[base.find("/", scheme_end + 3) :] if scheme_end >= 0 else base
+    if scheme_end >= 0 and "/" not in base[scheme_end + 3 :]:
         path = ""
     args: dict[str, str] = {}
     for pair in query.split("&"):
@@ -186,8 +190,9 @@ def url_args(url: str) -> tuple[str, dict[str, str]]:
 class PidTable(Generic[T]):
     """Per-pid state, least recently used first out: memory stays flat however long the log."""
 
-    def __init__(self, factory: Callable[[], T], on_evict: Callable[[int, T], None],
-                 cap: int = MAX_PIDS):
+    def __init__(
+        self, factory: Callable[[], T], on_evict: Callable[[int, T], None], cap: int = MAX_PIDS
+    ):
         self._items: OrderedDict[int, T] = OrderedDict()
         self._factory = factory
         self._on_evict = on_evict

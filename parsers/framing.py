@@ -101,8 +101,13 @@ class _Open:
 class Framer:
     """Incremental record framer; see the module docstring."""
 
-    def __init__(self, offset: int = 0, line_no: int = 1, select: re.Pattern[bytes] | None = None,
-                 needles: tuple[bytes, ...] = ()):
+    def __init__(
+        self,
+        offset: int = 0,
+        line_no: int = 1,
+        select: re.Pattern[bytes] | None = None,
+        needles: tuple[bytes, ...] = (),
+    ):
         self.stats = FramingStats()
         self._select = select
         #: select mode: literals of which every line ``select`` matches holds one (see _lines)
@@ -282,13 +287,24 @@ class Framer:
         cont = tuple(decode(x, self.stats).rstrip("\r\n") for x in rec.rest)
         first = rec.first.rstrip(b"\r\n")
         if rec.match is None:
-            return Record(rec.offset, rec.end, rec.line_no, rec.origin, raw,
-                          message=decode(first, self.stats), continuation=cont)
+            return Record(
+                rec.offset,
+                rec.end,
+                rec.line_no,
+                rec.origin,
+                raw,
+                message=decode(first, self.stats),
+                continuation=cont,
+            )
         return Record(
-            rec.offset, rec.end, rec.line_no, rec.origin, raw,
+            rec.offset,
+            rec.end,
+            rec.line_no,
+            rec.origin,
+            raw,
             logged_at=rec.match.group(1).decode("ascii"),
             pid=int(rec.match.group(2)),
-            message=decode(first[rec.match.end():], self.stats),
+            message=decode(first[rec.match.end() :], self.stats),
             continuation=cont,
         )
 
@@ -303,10 +319,18 @@ class Framer:
             counted_to = start
             first = data[start:end]
             selected += 1
-            out.append(Record(
-                base + start, base + end, line_no, APP, first, pm.group(1).decode("ascii"),
-                int(pm.group(2)), decode(first[pm.end() - start:].rstrip(b"\r\n"), self.stats),
-            ))
+            out.append(
+                Record(
+                    base + start,
+                    base + end,
+                    line_no,
+                    APP,
+                    first,
+                    pm.group(1).decode("ascii"),
+                    int(pm.group(2)),
+                    decode(first[pm.end() - start :].rstrip(b"\r\n"), self.stats),
+                )
+            )
         # The lines after the last match; an unterminated tail (at finish) is a line too.
         line_no += data.count(b"\n", counted_to, hi) + (data[hi - 1] != NEWLINE)
         self.stats.lines += line_no - self._line_no
@@ -350,4 +374,3 @@ class Framer:
             end = lines[start]
             if search(data, pm.end() - 4, end) is not None:
                 yield start, end, pm
-

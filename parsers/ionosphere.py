@@ -86,8 +86,11 @@ class IonosphereRules(Rules):
         elif m := NEW_GENERATION.match(msg):
             return [self._learnt(line, m)]
         elif m := SELF_REQUEST.match(msg):
-            return [SkylineSelfRequest(**self.ctx.fields(line), metric=m.group(2),
-                                       anomaly_timestamp=int(m.group(1)))]
+            return [
+                SkylineSelfRequest(
+                    **self.ctx.fields(line), metric=m.group(2), anomaly_timestamp=int(m.group(1))
+                )
+            ]
         return []
 
     def _work(self, line: Line) -> _Work:

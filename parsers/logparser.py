@@ -115,8 +115,9 @@ class LogParser:
             raise ValueError(f"unknown Skyline app {app!r}; expected one of {', '.join(APPS)}")
         self.app = app
         self.path = path
-        self._framer = Framer(offset=offset, line_no=line_no, select=SELECTORS[app],
-                              needles=NEEDLES.get(app, ()))
+        self._framer = Framer(
+            offset=offset, line_no=line_no, select=SELECTORS[app], needles=NEEDLES.get(app, ())
+        )
         self._stats = ParseStats()
         self._rules = _RULES[app](Ctx(app, path, self._stats))
         self._recent = RecentIds()

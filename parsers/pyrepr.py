@@ -17,11 +17,19 @@ MAX_REPR = 1 << 20
 MAX_DEPTH = 40
 
 _NAMES: dict[str, Any] = {
-    "None": None, "True": True, "False": False, "nan": math.nan, "inf": math.inf,
+    "None": None,
+    "True": True,
+    "False": False,
+    "nan": math.nan,
+    "inf": math.inf,
 }
 _NUMPY_MODULES = frozenset({"np", "numpy"})
 _NUMPY_CONSTANTS: dict[str, Any] = {
-    "True_": True, "False_": False, "nan": math.nan, "inf": math.inf, "None": None,
+    "True_": True,
+    "False_": False,
+    "nan": math.nan,
+    "inf": math.inf,
+    "None": None,
 }
 _NUMPY_TYPES = {
     **dict.fromkeys(("float16", "float32", "float64", "float128", "longdouble", "double"), float),

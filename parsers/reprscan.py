@@ -53,8 +53,13 @@ CACHED_LEN = 4096
 _STR_ITEM = re.compile(r"""'([^']*)'|"([^"]*)\"""")
 _INT_TOKEN = re.compile(_INT)
 _CONSTANTS: dict[str, Any] = {
-    "None": None, "True": True, "False": False,
-    "nan": math.nan, "-nan": -math.nan, "inf": math.inf, "-inf": -math.inf,
+    "None": None,
+    "True": True,
+    "False": False,
+    "nan": math.nan,
+    "-nan": -math.nan,
+    "inf": math.inf,
+    "-inf": -math.inf,
 }
 
 
@@ -109,8 +114,13 @@ def _scan_metric(text: str) -> MetricItems | None:
         return _scan_other_metric(text)
     duration, triggered, run = m.group(4, 5, 6)
     lists = tuple(str_list(x) for x in (triggered, run) if x is not None)
-    return (scalar(m.group(1)), m.group(2)[1:-1], scalar(m.group(3)),
-            int(duration) if duration else None, lists)
+    return (
+        scalar(m.group(1)),
+        m.group(2)[1:-1],
+        scalar(m.group(3)),
+        int(duration) if duration else None,
+        lists,
+    )
 
 
 def _scan_other_metric(text: str) -> MetricItems | None:
@@ -127,15 +137,17 @@ def _scan_other_metric(text: str) -> MetricItems | None:
             full_duration = int(token)
         elif token[0] == "[" and is_str_list.fullmatch(token):
             lists.append(str_list(token))
-    return (scalar(m.group(1)), m.group(2)[1:-1], scalar(m.group(3)), full_duration,
-            tuple(lists))
+    return (scalar(m.group(1)), m.group(2)[1:-1], scalar(m.group(3)), full_duration, tuple(lists))
 
 
 @lru_cache(maxsize=1)
 def _other_patterns() -> tuple[re.Pattern[str], re.Pattern[str], re.Pattern[str]]:
     """Compiled when first needed (Skyline's own shapes never need them)."""
-    return (re.compile(rf"\[({_VALUE}), ({_STR}), ({_SCALAR})((?:, {_ITEM})*)\]"),
-            re.compile(f", ({_ITEM})"), re.compile(_STR_LIST))
+    return (
+        re.compile(rf"\[({_VALUE}), ({_STR}), ({_SCALAR})((?:, {_ITEM})*)\]"),
+        re.compile(f", ({_ITEM})"),
+        re.compile(_STR_LIST),
+    )
 
 
 _metric_items = lru_cache(maxsize=16)(_scan_metric)

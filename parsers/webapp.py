@@ -160,11 +160,24 @@ LABELLING = re.compile(
 )
 
 #: arguments of /ionosphere requests that are not a training data page view
-NOT_A_VIEW = frozenset({
-    "fp_view", "fp_id", "calc_features", "add_fp", "saved_training_data", "fp_validate",
-    "validate_fp", "disable_fp", "features_profiles", "fp_search", "fp_matches", "add_fp_layer",
-    "edit_fp_layers", "save_training_data",
-})
+NOT_A_VIEW = frozenset(
+    {
+        "fp_view",
+        "fp_id",
+        "calc_features",
+        "add_fp",
+        "saved_training_data",
+        "fp_validate",
+        "validate_fp",
+        "disable_fp",
+        "features_profiles",
+        "fp_search",
+        "fp_matches",
+        "add_fp_layer",
+        "edit_fp_layers",
+        "save_training_data",
+    }
+)
 _FALSE = frozenset({"", "false", "none", "0", "no"})
 
 
@@ -401,16 +414,23 @@ class WebappRules(Rules):
         return []
 
     # -- requests ----------------------------------------------------------------------------
-    def _url_line(self, line: Line, state: _PidState, url: str, stage: int,
-                  rid: str | None = None) -> _Request | None:
+    def _url_line(
+        self, line: Line, state: _PidState, url: str, stage: int, rid: str | None = None
+    ) -> _Request | None:
         """'starting ... request_id: %s for %s' (stage 2, v5) or 'request.url: %s' (stage 3):
         a new /ionosphere request, or the same one's next start line (same URL)."""
         if not _is_ionosphere(url.split("?", 1)[0]):
             return None  # /panorama, /ionosphere_features_profile self-requests, other pages
         if not self.url_mode:
             self._switch_to_urls()
-        request = next((r for r in reversed(state.requests)
-                        if r.url == url and r.stage < stage and not r.consumed), None)
+        request = next(
+            (
+                r
+                for r in reversed(state.requests)
+                if r.url == url and r.stage < stage and not r.consumed
+            ),
+            None,
+        )
         if request is None:
             request = _Request(line.at, args=url_args(url)[1], url=url)
             self._add_request(line, state, request)
@@ -436,8 +456,13 @@ class WebappRules(Rules):
         latest = state.requests[-1] if state.requests else None
         if latest is not None and latest.url is not None and not state.new_request:
             return  # the URL already told us (v3+); these lines add nothing
-        if (state.new_request or latest is None or latest.consumed or latest.url is not None
-                or latest.args.get(key, value) != value):
+        if (
+            state.new_request
+            or latest is None
+            or latest.consumed
+            or latest.url is not None
+            or latest.args.get(key, value) != value
+        ):
             request = _Request(line.at, args={key: value})
             request.user = self._take_user(state, request)
             self._add_request(line, state, request)
@@ -455,8 +480,15 @@ class WebappRules(Rules):
         request.consumed = True
         self._let_go(request)  # answered: it makes no other event
         metric, ts, metric_id = view
-        return [TrainingDataViewed(**self.ctx.fields(line), metric=metric, anomaly_timestamp=ts,
-                                   metric_id=metric_id, user=request.user)]
+        return [
+            TrainingDataViewed(
+                **self.ctx.fields(line),
+                metric=metric,
+                anomaly_timestamp=ts,
+                metric_id=metric_id,
+                user=request.user,
+            )
+        ]
 
     # -- features profiles -------------------------------------------------------------------
     def _features_profile(self, line: Line, msg: str, state: _PidState) -> list[Event]:
@@ -475,8 +507,11 @@ class WebappRules(Rules):
             self._to_validate(line, m.group(1), state)
         elif m := FOUND.match(msg):
             metric_id = int(m.group(3))
-            self._put(state.found, metric_id, self._keep(
-                line, "found", (int(m.group(1)), m.group(2)), metric_id))
+            self._put(
+                state.found,
+                metric_id,
+                self._keep(line, "found", (int(m.group(1)), m.group(2)), metric_id),
+            )
         elif m := VALIDATED_ALL.match(msg):
             return self._validated_all(line, int(m.group(1)), state)
         elif m := NEW_LAYER.match(msg):
@@ -502,14 +537,27 @@ class WebappRules(Rules):
     def _labelled(self, line: Line, m: re.Match[str], state: _PidState) -> list[Event]:
         metrics, namespaces = self._used(state.labelling) or ((), ())
         state.labelling = None
-        return [AnomaliesLabelled(**self.ctx.fields(line), start_timestamp=int(m.group(1)),
-                                  end_timestamp=int(m.group(2)), label=m.group(3),
-                                  metrics=metrics, namespaces=namespaces)]
+        return [
+            AnomaliesLabelled(
+                **self.ctx.fields(line),
+                start_timestamp=int(m.group(1)),
+                end_timestamp=int(m.group(2)),
+                label=m.group(3),
+                metrics=metrics,
+                namespaces=namespaces,
+            )
+        ]
 
     def _layers(self, line: Line, layer_id: int, state: _PidState) -> list[Event]:
         """The add_fp_layer request of this pid that made the layer."""
-        request = next((r for r in reversed(state.requests)
-                        if _set(r.args, "add_fp_layer") and not r.consumed), None)
+        request = next(
+            (
+                r
+                for r in reversed(state.requests)
+                if _set(r.args, "add_fp_layer") and not r.consumed
+            ),
+            None,
+        )
         fp_id = as_int(request.args.get("fp_id")) if request is not None else None
         if request is None or fp_id is None:
             self.ctx.stats.unattributed += 1
@@ -517,10 +565,16 @@ class WebappRules(Rules):
         request.consumed = True
         self._let_go(request)
         label = request.args.get("fp_layer_label")
-        return [LayersCreated(**self.ctx.fields(line), fp_id=fp_id, layer_id=layer_id,
-                              metric=request.args.get("metric") or None,
-                              anomaly_timestamp=as_int(request.args.get("timestamp")),
-                              label=label[:255] if label is not None else None)]
+        return [
+            LayersCreated(
+                **self.ctx.fields(line),
+                fp_id=fp_id,
+                layer_id=layer_id,
+                metric=request.args.get("metric") or None,
+                anomaly_timestamp=as_int(request.args.get("timestamp")),
+                label=label[:255] if label is not None else None,
+            )
+        ]
 
     def _create_line(self, line: Line, msg: str, state: _PidState) -> list[Event]:
         if m := REQUESTED.match(msg):
@@ -541,8 +595,13 @@ class WebappRules(Rules):
         elif m := FP_DIR.match(msg):
             fp_id, path = int(m.group(1)), m.group(2).rstrip("/")
             if _last(state, lambda c: c.fp_id == fp_id) is None:
-                creation = _last(state, lambda c: c.fp_id is None and path.endswith(
-                    f"/{c.metric.replace('.', '/')}/{c.timestamp}"))
+                creation = _last(
+                    state,
+                    lambda c: (
+                        c.fp_id is None
+                        and path.endswith(f"/{c.metric.replace('.', '/')}/{c.timestamp}")
+                    ),
+                )
                 if creation is not None:
                     creation.fp_id, creation.fp_line = fp_id, line
         elif msg == DISPOSING:
@@ -561,7 +620,8 @@ class WebappRules(Rules):
             self.ctx.stats.bad_values += 1
             return []
         creation = _last(state, lambda c: c.fp_id == fp_id) or _last(
-            state, lambda c: (c.metric, c.timestamp) == (metric, ts))
+            state, lambda c: (c.metric, c.timestamp) == (metric, ts)
+        )
         if creation is None:
             # The request started before what we read: this line alone says what was made.
             creation = _Creation(line, metric, ts, None, fp_id=fp_id, fp_line=line)
@@ -616,16 +676,30 @@ class WebappRules(Rules):
         asked = [r for r in reversed(state.requests) if r.args.get("disable_fp") == str(ids[0])]
         request = next((r for r in asked if "timestamp" in r.args), asked[0] if asked else None)
         args = request.args if request is not None else {}
-        return [FeaturesProfileDisabled(**self.ctx.fields(line), fp_ids=ids,
-                                        metric=args.get("metric") or None,
-                                        anomaly_timestamp=as_int(args.get("timestamp")))]
+        return [
+            FeaturesProfileDisabled(
+                **self.ctx.fields(line),
+                fp_ids=ids,
+                metric=args.get("metric") or None,
+                anomaly_timestamp=as_int(args.get("timestamp")),
+            )
+        ]
 
     def _validated_one(self, line: Line, fp_id: int, state: _PidState) -> list[Event]:
-        asked = next((r for r in reversed(state.requests) if _set(r.args, "validate_fp")
-                      and r.args.get("fp_id", str(fp_id)) == str(fp_id)), None)
+        asked = next(
+            (
+                r
+                for r in reversed(state.requests)
+                if _set(r.args, "validate_fp") and r.args.get("fp_id", str(fp_id)) == str(fp_id)
+            ),
+            None,
+        )
         metric = asked.args.get("metric") or None if asked is not None else None
-        return [FeaturesProfilesValidated(**self.ctx.fields(line), fp_ids=(fp_id,),
-                                          metric=metric, validated_count=1)]
+        return [
+            FeaturesProfilesValidated(
+                **self.ctx.fields(line), fp_ids=(fp_id,), metric=metric, validated_count=1
+            )
+        ]
 
     def _to_validate(self, line: Line, text: str, state: _PidState) -> None:
         rows = literal_or_none(text)
@@ -639,21 +713,26 @@ class WebappRules(Rules):
             if profile is not None and metric_id is not None:
                 by_metric.setdefault(metric_id, []).append(profile)
         for metric_id, profiles in by_metric.items():
-            self._put(state.to_validate, metric_id, self._keep(
-                line, "to_validate", tuple(profiles), metric_id))
+            self._put(
+                state.to_validate,
+                metric_id,
+                self._keep(line, "to_validate", tuple(profiles), metric_id),
+            )
 
     def _validated_all(self, line: Line, metric_id: int, state: _PidState) -> list[Event]:
         listed, found = state.to_validate.pop(metric_id, None), state.found.pop(metric_id, None)
         profiles: tuple[ValidatedProfile, ...] = self._used(listed) or ()
         count, metric = self._used(found) or (None, None)
-        return [FeaturesProfilesValidated(
-            **self.ctx.fields(line),
-            fp_ids=tuple(p.fp_id for p in profiles),
-            metric=metric or (profiles[0].metric if profiles else None),
-            metric_id=metric_id,
-            validated_count=count if count is not None else (len(profiles) or None),
-            profiles=profiles,
-        )]
+        return [
+            FeaturesProfilesValidated(
+                **self.ctx.fields(line),
+                fp_ids=tuple(p.fp_id for p in profiles),
+                metric=metric or (profiles[0].metric if profiles else None),
+                metric_id=metric_id,
+                validated_count=count if count is not None else (len(profiles) or None),
+                profiles=profiles,
+            )
+        ]
 
 
 def _viewing_request(state: _PidState) -> _Request | None:
@@ -667,8 +746,12 @@ def _viewing_request(state: _PidState) -> _Request | None:
     views = [r for r in state.requests if not r.consumed and r.view() is not None]
     if state.viewing is not None:
         metric, metric_id = state.viewing.value
-        same = [r for r in views if r.args.get("metric") in (metric, None)
-                and r.args.get("metric_id") in (metric_id, None)]
+        same = [
+            r
+            for r in views
+            if r.args.get("metric") in (metric, None)
+            and r.args.get("metric_id") in (metric_id, None)
+        ]
         views = same or views
     if not views:
         return None
@@ -677,7 +760,6 @@ def _viewing_request(state: _PidState) -> _Request | None:
 
 def _last(state: _PidState, wanted: Any) -> _Creation | None:
     return next((c for c in reversed(state.creations) if wanted(c)), None)
-
 
 
 def _int_list(value: Any) -> tuple[int, ...]:
@@ -696,7 +778,9 @@ def _validated_profile(row: Any) -> tuple[ValidatedProfile | None, int | None]:
         return None, None
     parent = as_int(row[5])
     return ValidatedProfile(
-        fp_id=fp_id, metric=row[2], anomaly_timestamp=ts,
+        fp_id=fp_id,
+        metric=row[2],
+        anomaly_timestamp=ts,
         parent_fp_id=parent or None,  # 0: a human made it, it has no parent
         generation=as_int(row[17]) if len(row) > 17 else None,
     ), metric_id

@@ -22,11 +22,12 @@ def main(db: str, base_url: str, channel_id: str, folder: str | None = None) -> 
         config = with_slack(config, default_channel_id=channel_id)
     config = config.__class__(**{**config.__dict__, "state": config.state.__class__(Path(db))})
     if folder is not None:
-        config = replace(config, skyline=replace(config.skyline, graphite_url=None,
-                                                 ionosphere_data_folder=Path(folder)))
+        config = replace(
+            config,
+            skyline=replace(config.skyline, graphite_url=None, ionosphere_data_folder=Path(folder)),
+        )
     store = Store.open(db)
-    deliverer = deliverer_for(store, config, rate=20.0, burst=5.0, timeout=1.0,
-                              upload_settle=2.0)
+    deliverer = deliverer_for(store, config, rate=20.0, burst=5.0, timeout=1.0, upload_settle=2.0)
     deliverer._backoff = lambda attempts: 0.05
     Pipeline(store, config, deliverer).drain(max_sleep=0.01, idle_sleep=0.01)
     return 0

@@ -73,8 +73,14 @@ def test_oldest_first_across_apps(logs: Path) -> None:
     touch(logs / "mirage.log.2026-11-24.gz", mtime=now - 2 * day)
     touch(logs / "mirage.log.2026-11-24", mtime=now - 2 * day + 5)
     touch(logs / "analyzer.log.2026-11-23.gz", mtime=now - 3 * day)
-    for other in ("webapp.access.log", "analyzer.log.lock", "analyzer.log.wait",
-                  "mirage.log.new", "flux.log", "webapp.log"):
+    for other in (
+        "webapp.access.log",
+        "analyzer.log.lock",
+        "analyzer.log.wait",
+        "mirage.log.new",
+        "flux.log",
+        "webapp.log",
+    ):
         touch(logs / other, mtime=now)
     (logs / "analyzer.log.2026-11-22").mkdir()
     names = [p.name for p in backfill_files(logs, ["analyzer", "mirage"])]
@@ -88,11 +94,11 @@ def test_oldest_first_across_apps(logs: Path) -> None:
         "mirage.log",
         "analyzer.log",
     ]
-    bounded = backfill_files(logs, ["analyzer", "mirage"], since=date(2026, 11, 24),
-                             until=date(2026, 11, 25))
+    bounded = backfill_files(
+        logs, ["analyzer", "mirage"], since=date(2026, 11, 24), until=date(2026, 11, 25)
+    )
     assert [p.name for p in bounded] == names[1:5]
-    explicit = backfill_files([logs / "mirage.log", logs / "mirage.log.2026-11-24.gz"],
-                              ["mirage"])
+    explicit = backfill_files([logs / "mirage.log", logs / "mirage.log.2026-11-24.gz"], ["mirage"])
     assert [p.name for p in explicit] == ["mirage.log.2026-11-24.gz", "mirage.log"]
 
 
@@ -113,13 +119,20 @@ def test_reads_gzip_plain_and_last_with_progress(logs: Path, tmp_path: Path) -> 
     assert head_hash(gz) == identify_text(texts["mirage.log.2026-11-24"])
     calls: list[tuple[str, int, int]] = []
     store = Store.open(tmp_path / "state.db")
-    result = run_backfill(store, backfill_files(logs, ["mirage"]),
-                          progress=lambda p, done, total: calls.append((p.name, done, total)))
-    assert result.by_action("read") == [gz, logs / "mirage.log.2026-11-25",
-                                        logs / "mirage.log.last"]
+    result = run_backfill(
+        store,
+        backfill_files(logs, ["mirage"]),
+        progress=lambda p, done, total: calls.append((p.name, done, total)),
+    )
+    assert result.by_action("read") == [
+        gz,
+        logs / "mirage.log.2026-11-25",
+        logs / "mirage.log.last",
+    ]
     assert result.events_new == 8 == app.alerts
     assert {s.path: s.finished for s in store.files()} == {
-        str(gz): True, str(logs / "mirage.log.2026-11-25"): False,
+        str(gz): True,
+        str(logs / "mirage.log.2026-11-25"): False,
         str(logs / "mirage.log.last"): True,
     }
     for name in {c[0] for c in calls}:

@@ -26,7 +26,8 @@ def has(figures: dict[str, object], keys: str) -> None:
 
 @pytest.mark.parametrize("app", ["analyzer", "mirage", "webapp", "ionosphere"])
 def test_generated_logs_hold_the_events_the_generator_counted(
-        app: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    app: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     genlogs = bench("genlogs", monkeypatch)
     parse = bench("bench_parse", monkeypatch)
     from parsers import SELECTORS, LogParser
@@ -54,7 +55,8 @@ def test_generated_logs_hold_the_events_the_generator_counted(
 def test_prefilter_to_ere(monkeypatch: pytest.MonkeyPatch) -> None:
     to_ere = bench("bench_parse", monkeypatch).to_ere
     assert to_ere(r" :: (?:a\d+|b(?:c|d)??) \S*/x(?:\?|\s)") == (
-        r" :: (a[0-9]+|b(c|d)?) \S*/x(\?|([[:space:]]|$))")
+        r" :: (a[0-9]+|b(c|d)?) \S*/x(\?|([[:space:]]|$))"
+    )
     assert to_ere(r"[^:\n]+ [? \n][\]\-^x]") == r"[^:]+ ([? ]|$)[]x^-]"
     with pytest.raises(ValueError):
         to_ere(r"(?=lookahead)")
@@ -64,19 +66,29 @@ def test_prefilter_to_ere(monkeypatch: pytest.MonkeyPatch) -> None:
 
 def test_bench_parse(monkeypatch: pytest.MonkeyPatch) -> None:
     figures = bench("bench_parse", monkeypatch, BENCH_PARSE_MB="2", BENCH_STORM_MB="1").run()
-    has(figures, "app grep_pattern ordinary_parse_time_to_grep storm_parse_mb_s "
-                 "storm_backfill_share rss_ok events_match")
+    has(
+        figures,
+        "app grep_pattern ordinary_parse_time_to_grep storm_parse_mb_s "
+        "storm_backfill_share rss_ok events_match",
+    )
     for name in ("ordinary", "storm"):
-        keys = ("file_mb lines grep_mb_s parse_mb_s ratio_parse_time_to_grep startup_seconds "
-                "startup_share parser_mb_s backfill_mb_s events_written events_parsed "
-                "parse_events events_stored rss_parse_command_mib rss_backfill_mib "
-                "rss_parser_full_mib rss_after_import_mib")
+        keys = (
+            "file_mb lines grep_mb_s parse_mb_s ratio_parse_time_to_grep startup_seconds "
+            "startup_share parser_mb_s backfill_mb_s events_written events_parsed "
+            "parse_events events_stored rss_parse_command_mib rss_backfill_mib "
+            "rss_parser_full_mib rss_after_import_mib"
+        )
         has(figures, " ".join(f"{name}_{key}" for key in keys.split(" ")))
-        column = {k[len(name) + 1:]: v for k, v in figures.items() if k.startswith(name + "_")}
+        column = {k[len(name) + 1 :]: v for k, v in figures.items() if k.startswith(name + "_")}
         assert column["grep_mb_s"] > 0 and column["parse_mb_s"] > 0 < column["backfill_mb_s"]
         assert column["startup_share"] > 0 and column["parse_cpu_s"] > 0
-        assert (column["events_written"] == column["events_parsed"] == column["parse_events"]
-                == column["events_stored"] > 0)
+        assert (
+            column["events_written"]
+            == column["events_parsed"]
+            == column["parse_events"]
+            == column["events_stored"]
+            > 0
+        )
         assert 0 < column["rss_after_import_mib"] <= column["rss_parser_full_mib"] < 1024
     # the storm holds an event every few dozen lines, the ordinary log one every ~2,000
     assert figures["storm_lines_per_event"] * 10 < figures["ordinary_lines_per_event"]
@@ -85,8 +97,11 @@ def test_bench_parse(monkeypatch: pytest.MonkeyPatch) -> None:
 
 def test_bench_backfill(monkeypatch: pytest.MonkeyPatch) -> None:
     figures = bench("bench_backfill", monkeypatch, BENCH_BACKFILL_MB="8").run()
-    has(figures, "files gzip_files data_mb cat_mb_s backfill_mb_s ratio_backfill_to_cat "
-                 "events_written events_stored")
+    has(
+        figures,
+        "files gzip_files data_mb cat_mb_s backfill_mb_s ratio_backfill_to_cat "
+        "events_written events_stored",
+    )
     assert figures["files"] == 24 and figures["gzip_files"] == 2
     assert figures["ratio_backfill_to_cat"] > 0
     assert figures["events_stored"] == figures["events_written"] > 0
@@ -94,10 +109,18 @@ def test_bench_backfill(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 def test_bench_daemon(monkeypatch: pytest.MonkeyPatch) -> None:
-    figures = bench("bench_daemon", monkeypatch, BENCH_IDLE_SECONDS="1", BENCH_LATENCY_N="5",
-                    BENCH_SETTLE_SECONDS="0.5").run()
-    has(figures, "idle_cpu_percent latency_p50_ms latency_p95_ms latency_p99_ms "
-                 "latency_max_ms latency_stored")
+    figures = bench(
+        "bench_daemon",
+        monkeypatch,
+        BENCH_IDLE_SECONDS="1",
+        BENCH_LATENCY_N="5",
+        BENCH_SETTLE_SECONDS="0.5",
+    ).run()
+    has(
+        figures,
+        "idle_cpu_percent latency_p50_ms latency_p95_ms latency_p99_ms "
+        "latency_max_ms latency_stored",
+    )
     assert figures["idle_cpu_percent"] >= 0
     assert figures["latency_stored"] == 5 and figures["latency_missed"] == 0
     assert 0 < figures["latency_p50_ms"] <= figures["latency_p99_ms"] <= figures["latency_max_ms"]
@@ -105,11 +128,18 @@ def test_bench_daemon(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 def test_bench_storm(monkeypatch: pytest.MonkeyPatch) -> None:
-    figures = bench("bench_storm", monkeypatch, BENCH_STORM_CHANNELS="2",
-                    BENCH_STORM_PER_CHANNEL="3").run()
+    figures = bench(
+        "bench_storm", monkeypatch, BENCH_STORM_CHANNELS="2", BENCH_STORM_PER_CHANNEL="3"
+    ).run()
     for variant in ("burst2", "strict"):
-        keys = ("seconds", "ratio_to_floor", "http_429", "http_429_seen_by_daemon",
-                "pace_per_channel", "ok")
+        keys = (
+            "seconds",
+            "ratio_to_floor",
+            "http_429",
+            "http_429_seen_by_daemon",
+            "pace_per_channel",
+            "ok",
+        )
         has(figures, " ".join(f"{variant}_{k}" for k in keys))
         assert figures[f"{variant}_posted"] == 6
         assert figures[f"{variant}_lost"] == figures[f"{variant}_duplicated"] == 0

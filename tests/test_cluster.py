@@ -61,8 +61,7 @@ class Host:
             "lifecycle_grace_seconds = 2\n"
             "[state]\n"
             f'path = "{self.db}"\n'
-            "[sidecar]\n"
-            + "".join(f"{k} = {_toml(v)}\n" for k, v in sidecar.items())
+            "[sidecar]\n" + "".join(f"{k} = {_toml(v)}\n" for k, v in sidecar.items())
         )
         return cfg
 
@@ -92,9 +91,11 @@ class Host:
 
     def settled(self) -> bool:
         """Something read, nothing waiting: every event planned, every action delivered."""
-        return (self.query("SELECT COUNT(*) > 0 FROM events") == [(1,)]
-                and self.query("SELECT COUNT(*) FROM events WHERE planned = 0") == [(0,)]
-                and self.query("SELECT COUNT(*) FROM outbox WHERE state != 'done'") == [(0,)])
+        return (
+            self.query("SELECT COUNT(*) > 0 FROM events") == [(1,)]
+            and self.query("SELECT COUNT(*) FROM events WHERE planned = 0") == [(0,)]
+            and self.query("SELECT COUNT(*) FROM outbox WHERE state != 'done'") == [(0,)]
+        )
 
 
 def _toml(value: object) -> str:
@@ -156,12 +157,18 @@ def test_lifecycle_events_on_the_other_host_land_in_the_alerts_thread(cluster):
     # what host B's two events cost in all: the search, the channel list (once per host, then
     # cached), a reply and a reaction each
     assert Counter(c.method for c in fake.calls[first_call:]) == {
-        "conversations.history": 1, "conversations.list": 1, "chat.postMessage": 2,
-        "reactions.add": 2}
+        "conversations.history": 1,
+        "conversations.list": 1,
+        "chat.postMessage": 2,
+        "reactions.add": 2,
+    }
     # the alert post names its key and its host in the metadata
     payload = parent.metadata["event_payload"]
     assert (payload["metric"], payload["anomaly_timestamp"], payload["host"]) == (
-        METRIC, ts, "host-a")
+        METRIC,
+        ts,
+        "host-a",
+    )
 
 
 def test_the_same_alert_logged_on_both_hosts_is_posted_once(cluster):
@@ -175,7 +182,7 @@ def test_the_same_alert_logged_on_both_hosts_is_posted_once(cluster):
     b.mirage.alert(METRIC, ts)  # a shard move: host B logs the same anomaly's alert
     assert wait_for(lambda: b.query("SELECT origin FROM threads") == [("found",)], timeout=30)
     assert wait_for(b.settled, timeout=30)
-    parent, = fake.messages("#skyline")
+    (parent,) = fake.messages("#skyline")
     assert b.query("SELECT ts FROM threads") == [(parent.ts,)]
     assert history_calls(fake) - before == 1  # one page, before posting
     # and B's lifecycle events for it go to A's thread
@@ -202,7 +209,7 @@ def test_a_kill_9_of_either_host_loses_and_repeats_nothing(cluster, victim):
     assert wait_for(lambda: len(thread_texts(fake)) == 2, timeout=30), thread_texts(fake)
     assert wait_for(b.settled, timeout=30)
     time.sleep(1.0)  # nothing more comes
-    parent, = fake.messages("#skyline")
+    (parent,) = fake.messages("#skyline")
     assert [t.split(" - ")[0] for t in thread_texts(fake)] == [VIEWED, "*TRAINED"]
     assert fake.reactions("#skyline", parent.ts) == {"eyes": 1, "thumbsup": 1}
 
@@ -219,8 +226,7 @@ def test_a_long_history_is_paged_and_the_page_cap_bounds_the_search(cluster):
     b.settings = {"thread_search_pages": 2}
     b.start()
     webapp_view(b.webapp, METRIC, ts, "admin")
-    assert wait_for(lambda: b.query("SELECT state FROM thread_searches") == [("miss",)],
-                    timeout=30)
+    assert wait_for(lambda: b.query("SELECT state FROM thread_searches") == [("miss",)], timeout=30)
     assert wait_for(b.settled, timeout=30)
     # two pages read, no alert on them: a miss, and the event goes unthreaded (nothing posted)
     assert b.query("SELECT state, calls FROM thread_searches") == [("miss", 2)]
@@ -244,8 +250,7 @@ def test_an_alert_posted_after_the_window_is_not_found(cluster):
     assert wait_for(lambda: len(fake.messages("#skyline")) == 1, timeout=30)
     before = history_calls(fake)
     webapp_view(b.webapp, METRIC, ts, "admin")
-    assert wait_for(lambda: b.query("SELECT state FROM thread_searches") == [("miss",)],
-                    timeout=30)
+    assert wait_for(lambda: b.query("SELECT state FROM thread_searches") == [("miss",)], timeout=30)
     assert wait_for(b.settled, timeout=30)
     assert thread_texts(fake) == [] and len(fake.messages("#skyline")) == 1
     assert history_calls(fake) - before == 1  # one empty page: the search gave up at once
@@ -258,8 +263,11 @@ def test_skylines_own_alert_is_found_by_its_training_link_and_a_miss_is_not_repe
     ts = recent_ts()
     link = f"{SKYLINE_URL}/ionosphere?timestamp={ts}&amp;metric={METRIC}"
     parent_ts = fake.seed_message(
-        "#skyline", f"*Skyline Mirage alert* - {METRIC} ...\n*Ionosphere training dir* :: "
-        f"<{link}|training data link> :: for anomaly at ...", user="UBOT0SKYLINE")
+        "#skyline",
+        f"*Skyline Mirage alert* - {METRIC} ...\n*Ionosphere training dir* :: "
+        f"<{link}|training data link> :: for anomaly at ...",
+        user="UBOT0SKYLINE",
+    )
     b.settings = {"thread_search_miss_seconds": 600}
     b.start()
     webapp_view(b.webapp, METRIC, ts, "admin")
@@ -281,8 +289,7 @@ def test_status_and_logs_say_which_host_they_speak_for(cluster):
     fake, _, b = cluster
     b.start()
     webapp_view(b.webapp, METRIC, recent_ts(), "admin")  # nothing in Slack: a miss
-    assert wait_for(lambda: b.query("SELECT state FROM thread_searches") == [("miss",)],
-                    timeout=30)
+    assert wait_for(lambda: b.query("SELECT state FROM thread_searches") == [("miss",)], timeout=30)
     b.stop()
     out = cli("status", "--config", str(b.config())).stdout
     assert out.splitlines()[0] == "host: host-b (cluster: threads looked for in Slack)"
@@ -290,7 +297,14 @@ def test_status_and_logs_say_which_host_they_speak_for(cluster):
     data = json.loads(cli("status", "--config", str(b.config()), "--format", "json").stdout)
     assert (data["host"], data["clustered"]) == ("host-b", True)
     # the daemon's log lines (JSON under systemd) name the host
-    run = cli("run", "--config", str(b.config()), "--dry-run", "--exit-after", "0.5",
-              env={"SLACK_BOT_TOKEN": fake.token})
+    run = cli(
+        "run",
+        "--config",
+        str(b.config()),
+        "--dry-run",
+        "--exit-after",
+        "0.5",
+        env={"SLACK_BOT_TOKEN": fake.token},
+    )
     lines = [json.loads(line) for line in run.stderr.splitlines() if line.startswith("{")]
     assert lines and all(line.get("host") == "host-b" for line in lines), run.stderr

@@ -495,23 +495,35 @@ def test_alert_text_settings_from_settings_py(tmp_path: Path) -> None:
         "GRAPHITE_GRAPH_SETTINGS = '&width=800'\n"
         "CUSTOM_ALERT_OPTS = {'main_alert_title': 'Acme', 'analyzer_alert_heading': 'Fast',\n"
         "                     'append_environment': '', 'x': 1}\n"
-        "HORIZON_SHARDS = {'skyline-1': 0, 'skyline-2': 1}\n")
+        "HORIZON_SHARDS = {'skyline-1': 0, 'skyline-2': 1}\n"
+    )
     skyline = load_config(settings_toml(tmp_path, settings), environ={}).skyline
     assert (skyline.full_duration, skyline.ionosphere_enabled) == (172800, False)
     assert (skyline.graphite_render_uri, skyline.graphite_graph_settings) == (
-        "api/render", "&width=800")
+        "api/render",
+        "&width=800",
+    )
     assert skyline.custom_alert_opts == (
-        ("main_alert_title", "Acme"), ("analyzer_alert_heading", "Fast"),
-        ("append_environment", ""))
+        ("main_alert_title", "Acme"),
+        ("analyzer_alert_heading", "Fast"),
+        ("append_environment", ""),
+    )
     assert skyline.horizon_shards == (("skyline-1", 0), ("skyline-2", 1))
     assert skyline.hostname  # this host's name, as Skyline's uname()[1]
     assert skyline.timezone is None  # this host's local time
-    toml = settings_toml(tmp_path, settings, "full_duration = 3600\nhostname = 'skyline-2'\n"
-                         "timezone = 'Europe/London'\n"
-                         "[skyline.custom_alert_opts]\nmain_alert_title = 'Ops'\n")
+    toml = settings_toml(
+        tmp_path,
+        settings,
+        "full_duration = 3600\nhostname = 'skyline-2'\n"
+        "timezone = 'Europe/London'\n"
+        "[skyline.custom_alert_opts]\nmain_alert_title = 'Ops'\n",
+    )
     skyline = load_config(toml, environ={}).skyline
     assert (skyline.full_duration, skyline.hostname, skyline.timezone) == (
-        3600, "skyline-2", "Europe/London")
+        3600,
+        "skyline-2",
+        "Europe/London",
+    )
     assert skyline.custom_alert_opts == (("main_alert_title", "Ops"),)
 
 
@@ -522,6 +534,8 @@ def test_alert_text_options_are_checked(tmp_path: Path) -> None:
     assert err.key == "[skyline].full_duration"
     err = config_error(write_toml(tmp_path, "[skyline.horizon_shards]\nh = 'one'\n"))
     assert err.key == "[skyline].horizon_shards['h']"
+
+
 # -- Skyline's defaults for missing SLACK_OPTS keys (slack-effects.md 4.2) -------------------
 
 
@@ -544,9 +558,12 @@ def test_missing_slack_opts_switches_are_off_as_in_skyline(tmp_path: Path) -> No
     assert slack.icon_emoji == ":chart_with_upwards_trend:"
     assert slack.message_on_single_validated_features_profile is False  # the sidecar's own
     # The TOML overrides settings.py.
-    toml = settings_toml(tmp_path, settings,
-                         "[slack]\nmessage_on_features_profile_learnt = true\n"
-                         "message_on_single_validated_features_profile = true\n")
+    toml = settings_toml(
+        tmp_path,
+        settings,
+        "[slack]\nmessage_on_features_profile_learnt = true\n"
+        "message_on_single_validated_features_profile = true\n",
+    )
     slack = load_config(toml, environ={}).slack
     assert slack.message_on_features_profile_learnt is True
     assert slack.message_on_single_validated_features_profile is True
@@ -554,15 +571,13 @@ def test_missing_slack_opts_switches_are_off_as_in_skyline(tmp_path: Path) -> No
 
 
 def test_without_settings_py_the_switches_are_skylines_shipped_ones(tmp_path: Path) -> None:
-    slack = load_config(write_toml(tmp_path, "[slack]\ndefault_channel = '#s'\n"),
-                        environ={}).slack
+    slack = load_config(write_toml(tmp_path, "[slack]\ndefault_channel = '#s'\n"), environ={}).slack
     assert slack.thread_updates and slack.message_on_features_profile_disabled
     assert not slack.message_on_single_validated_features_profile
 
 
 def test_timezone_is_an_iana_name(tmp_path: Path) -> None:
-    config = load_config(write_toml(tmp_path, "[skyline]\ntimezone = 'Asia/Tokyo'\n"),
-                         environ={})
+    config = load_config(write_toml(tmp_path, "[skyline]\ntimezone = 'Asia/Tokyo'\n"), environ={})
     assert config.skyline.timezone == "Asia/Tokyo"
     error = config_error(write_toml(tmp_path, "[skyline]\ntimezone = 'Mars/Olympus'\n"))
     assert "[skyline].timezone" in str(error) and "Mars/Olympus" in str(error)

@@ -41,12 +41,19 @@ def write_config(tmp: Path, fake: FakeSlack, *, grace: float = 30.0) -> Path:
     return cfg
 
 
-def start(cfg: Path, fake: FakeSlack, *extra: str, env: dict[str, str] | None = None,
-          ) -> subprocess.Popen[bytes]:
+def start(
+    cfg: Path,
+    fake: FakeSlack,
+    *extra: str,
+    env: dict[str, str] | None = None,
+) -> subprocess.Popen[bytes]:
     full = {**os.environ, "SLACK_BOT_TOKEN": fake.token, "PYTHONPATH": str(ROOT)} | (env or {})
-    return subprocess.Popen([sys.executable, "-m", "sidecar", "run", "--config", str(cfg),
-                             *extra], env=full, stdout=subprocess.DEVNULL,
-                            stderr=subprocess.PIPE)
+    return subprocess.Popen(
+        [sys.executable, "-m", "sidecar", "run", "--config", str(cfg), *extra],
+        env=full,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
 
 
 def webapp_view(app: SkylineApp, metric: str, ts: int, user: str) -> None:
@@ -64,8 +71,10 @@ def webapp_view(app: SkylineApp, metric: str, ts: int, user: str) -> None:
 
 def webapp_create(app: SkylineApp, fp_id: int, metric: str, ts: int) -> None:
     """What webapp.log holds when a features profile is created with learn=true."""
-    link = (f"{SKYLINE_URL}/ionosphere?timestamp={ts}&metric={metric}&requested_timestamp={ts}"
-            "&add_fp=true&learn=true")
+    link = (
+        f"{SKYLINE_URL}/ionosphere?timestamp={ts}&metric={metric}&requested_timestamp={ts}"
+        "&add_fp=true&learn=true"
+    )
     app.log(L.request_url(link))
     app.log(L.fp_requested("training_data", metric, ts, 1))
     app.log(L.learn_full_duration_days(30))
@@ -145,8 +154,11 @@ def test_logs_to_slack_exactly_once_through_kills_restarts_outages_and_429s(tmp_
     logs.mkdir()
     db = tmp_path / "state.sqlite"
     n_alerts = 8
-    with FakeSlack(post_rate=2.0, post_burst=2) as fake, \
-            SkylineApp(logs, "mirage") as mirage, SkylineApp(logs, "webapp") as webapp:
+    with (
+        FakeSlack(post_rate=2.0, post_burst=2) as fake,
+        SkylineApp(logs, "mirage") as mirage,
+        SkylineApp(logs, "webapp") as webapp,
+    ):
         fake.add_channel("#skyline")
         cfg = write_config(tmp_path, fake)
         metrics = [(f"stats.host{i:02d}.cpu.user", 1795698600 + 60 * i) for i in range(n_alerts)]
@@ -178,9 +190,11 @@ def test_logs_to_slack_exactly_once_through_kills_restarts_outages_and_429s(tmp_
         metrics.append(("stats.restart.cpu.user", 1795700000))
 
         def done() -> bool:
-            return (len(fake.messages("#skyline")) == len(metrics)
-                    and stored(db, "SELECT COUNT(*) FROM outbox WHERE state != 'done'") == 0
-                    and stored(db, "SELECT COUNT(*) FROM events WHERE planned = 0") == 0)
+            return (
+                len(fake.messages("#skyline")) == len(metrics)
+                and stored(db, "SELECT COUNT(*) FROM outbox WHERE state != 'done'") == 0
+                and stored(db, "SELECT COUNT(*) FROM events WHERE planned = 0") == 0
+            )
 
         try:
             assert wait_for(done, timeout=120), (fake.messages("#skyline"), proc.poll())
@@ -197,7 +211,12 @@ def test_logs_to_slack_exactly_once_through_kills_restarts_outages_and_429s(tmp_
             parent = by_metric[metric]
             texts = [r.text for r in fake.replies("#skyline", parent.ts)]
             assert texts.count("The training data page has been reviewed") == 1
-            assert sum(t.startswith(f"*TRAINED - not anomalous* - features profile id {5000 + i}")
-                       for t in texts) == 1
+            assert (
+                sum(
+                    t.startswith(f"*TRAINED - not anomalous* - features profile id {5000 + i}")
+                    for t in texts
+                )
+                == 1
+            )
             assert len(texts) == 2, texts
             assert fake.reactions("#skyline", parent.ts) == {"eyes": 1, "thumbsup": 1}

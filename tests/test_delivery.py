@@ -51,11 +51,26 @@ def test_alert_then_every_lifecycle_event_lands_in_its_thread(setup):
     events = [
         alert(),
         lifecycle(TrainingDataViewed, metric=METRIC, anomaly_timestamp=TS, user="admin"),
-        lifecycle(FeaturesProfileCreated, fp_id=1234, metric=METRIC, anomaly_timestamp=TS,
-                  user_id=1, learn=True, learn_days=30),
-        lifecycle(FeaturesProfileLearnt, app="ionosphere", fp_id=1240, parent_fp_id=1234,
-                  generation=1, metric=METRIC, anomaly_timestamp=TS, learn_days=30,
-                  job="learn_fp_human"),
+        lifecycle(
+            FeaturesProfileCreated,
+            fp_id=1234,
+            metric=METRIC,
+            anomaly_timestamp=TS,
+            user_id=1,
+            learn=True,
+            learn_days=30,
+        ),
+        lifecycle(
+            FeaturesProfileLearnt,
+            app="ionosphere",
+            fp_id=1240,
+            parent_fp_id=1234,
+            generation=1,
+            metric=METRIC,
+            anomaly_timestamp=TS,
+            learn_days=30,
+            job="learn_fp_human",
+        ),
         lifecycle(FeaturesProfileDisabled, fp_ids=(1234, 1240)),
         lifecycle(FeaturesProfilesValidated, fp_ids=(1240,), validated_count=1),
     ]
@@ -67,23 +82,33 @@ def test_alert_then_every_lifecycle_event_lands_in_its_thread(setup):
     assert f"{METRIC} at 7 days - 87.5" in parent.text
     assert f"ionosphere?timestamp={TS}&amp;metric={METRIC}|training data link" in parent.text
     replies = [m.text for m in fake.replies("#skyline", parent.ts)]
-    fp_link = ("https://skyline.example.com/ionosphere?fp_view=true&amp;fp_id={}&amp;metric="
-               + METRIC)
+    fp_link = (
+        "https://skyline.example.com/ionosphere?fp_view=true&amp;fp_id={}&amp;metric=" + METRIC
+    )
     assert replies[0] == "The training data page has been reviewed"
-    assert replies[1] == ("*TRAINED - not anomalous* - features profile id 1234 was created for"
-                          f" {METRIC} via webapp - {fp_link.format(1234)} AND set to *LEARN* at"
-                          " 30 days")
-    assert replies[2] == ("*LEARNING - not anomalous at 30 days* - features profile id 1240 was"
-                          f" created using 30 days data for {METRIC} via ionosphere - "
-                          + fp_link.format(1240))
-    disabled = ("*DISABLED* - features profile id 1234 and 1 related features profile were"
-                f" disabled for {METRIC} via webapp - {fp_link.format(1234)}")
+    assert replies[1] == (
+        "*TRAINED - not anomalous* - features profile id 1234 was created for"
+        f" {METRIC} via webapp - {fp_link.format(1234)} AND set to *LEARN* at"
+        " 30 days"
+    )
+    assert replies[2] == (
+        "*LEARNING - not anomalous at 30 days* - features profile id 1240 was"
+        f" created using 30 days data for {METRIC} via ionosphere - " + fp_link.format(1240)
+    )
+    disabled = (
+        "*DISABLED* - features profile id 1234 and 1 related features profile were"
+        f" disabled for {METRIC} via webapp - {fp_link.format(1234)}"
+    )
     assert replies[3] == disabled
     # One channel post per disable action; a single validation is Skyline-silent.
     assert [m.text for m in posts] == [disabled]
     assert len(replies) == 4
     assert fake.reactions("#skyline", parent.ts) == {
-        "eyes": 1, "thumbsup": 1, "heavy_check_mark": 1, "x": 1}
+        "eyes": 1,
+        "thumbsup": 1,
+        "heavy_check_mark": 1,
+        "x": 1,
+    }
     # Only the first channel gets the thread.
     assert fake.replies("#ops", fake.messages("#ops")[0].ts) == []
 
@@ -101,8 +126,14 @@ def test_routing_follows_slack_opts_channels_exactly(setup):
     fake, config, store = setup
     fake.add_channel("#web")
     config = with_slack(config, channels=(("stats.web01", ("#web",)),))
-    store.ingest([alert(namespace="stats.web01"), alert(ts=TS + 60, namespace="stats"),
-                  alert(ts=TS + 120, namespace=None)], None)
+    store.ingest(
+        [
+            alert(namespace="stats.web01"),
+            alert(ts=TS + 60, namespace="stats"),
+            alert(ts=TS + 120, namespace=None),
+        ],
+        None,
+    )
     drain(store, config, deliverer_for(store, config))
     assert len(fake.messages("#web")) == 1
     # 'stats' has no key of its own (no prefix matching): default_channel, as Skyline does.
@@ -130,20 +161,25 @@ def test_lifecycle_event_before_its_alert_waits_for_the_thread(setup):
     assert time.monotonic() - start < 10
     parent = fake.messages("#skyline")[0]
     assert [m.text for m in fake.replies("#skyline", parent.ts)] == [
-        "The training data page has been reviewed"]
+        "The training data page has been reviewed"
+    ]
 
 
 def test_after_the_grace_period_channel_events_go_to_the_channel(setup):
     fake, config, store = setup
-    store.ingest([
-        lifecycle(FeaturesProfileDisabled, fp_ids=(77,), metric=METRIC),
-        lifecycle(TrainingDataViewed, metric=METRIC, anomaly_timestamp=TS),
-    ], None)
+    store.ingest(
+        [
+            lifecycle(FeaturesProfileDisabled, fp_ids=(77,), metric=METRIC),
+            lifecycle(TrainingDataViewed, metric=METRIC, anomaly_timestamp=TS),
+        ],
+        None,
+    )
     drain(store, config, deliverer_for(store, config))
     texts = [m.text for m in fake.messages("#skyline")]
     # Skyline posts DISABLED to the channel; a view without a thread is only recorded.
     assert len(texts) == 1 and texts[0].startswith(
-        "*DISABLED* - features profile id 77 and 0 related features profiles were disabled")
+        "*DISABLED* - features profile id 77 and 0 related features profiles were disabled"
+    )
 
 
 def test_slack_thread_from_skyline_is_adopted_not_reposted(setup):
@@ -151,12 +187,16 @@ def test_slack_thread_from_skyline_is_adopted_not_reposted(setup):
     cid = fake.channel_id("#skyline")
     parent_ts = fake.seed_message("#skyline", "Skyline's own alert")
     config = with_slack(config, default_channel_id=cid)
-    store.ingest([
-        lifecycle(SlackThread, app="mirage", metric=METRIC, anomaly_timestamp=TS,
-                  thread_ts=parent_ts),
-        alert(),
-        lifecycle(FeaturesProfileCreated, fp_id=1, metric=METRIC, anomaly_timestamp=TS),
-    ], None)
+    store.ingest(
+        [
+            lifecycle(
+                SlackThread, app="mirage", metric=METRIC, anomaly_timestamp=TS, thread_ts=parent_ts
+            ),
+            alert(),
+            lifecycle(FeaturesProfileCreated, fp_id=1, metric=METRIC, anomaly_timestamp=TS),
+        ],
+        None,
+    )
     drain(store, config, deliverer_for(store, config))
     assert [m.ts for m in fake.messages("#skyline")] == [parent_ts]
     assert len(fake.replies("#skyline", parent_ts)) == 1
@@ -175,10 +215,13 @@ def test_ratelimit_storm_is_obeyed_and_everything_lands_once(setup):
     assert len(fake.calls_to("chat.postMessage")) == 4 + 3
 
 
-@pytest.mark.parametrize("fault,kw", [
-    ("drop_after_store", {}),
-    ("slow", {"seconds": 3.0, "phase": "after"}),
-])
+@pytest.mark.parametrize(
+    "fault,kw",
+    [
+        ("drop_after_store", {}),
+        ("slow", {"seconds": 3.0, "phase": "after"}),
+    ],
+)
 def test_ambiguous_failure_is_checked_in_slack_before_posting_again(setup, fault, kw):
     fake, config, store = setup
     config = with_slack(config, default_channel_id=fake.channel_id("#skyline"))
@@ -246,10 +289,13 @@ def test_refused_actions_are_failed_with_the_reason(setup):
     fake, config, store = setup
     fake.add_channel("#archived", archived=True)
     fake.add_channel("#outside", member=False)
-    config = with_slack(config, channels=(("a", ("#archived",)), ("o", ("#outside",)),
-                                          ("n", ("#nowhere",))))
-    store.ingest([alert(namespace="a"), alert(ts=TS + 1, namespace="o"),
-                  alert(ts=TS + 2, namespace="n")], None)
+    config = with_slack(
+        config, channels=(("a", ("#archived",)), ("o", ("#outside",)), ("n", ("#nowhere",)))
+    )
+    store.ingest(
+        [alert(namespace="a"), alert(ts=TS + 1, namespace="o"), alert(ts=TS + 2, namespace="n")],
+        None,
+    )
     d = deliverer_for(store, config)
     for _ in range(3):
         plan_pending(store, config)
@@ -268,12 +314,20 @@ def test_refused_actions_are_failed_with_the_reason(setup):
 def test_thread_gone_posts_top_level_and_reanchors(setup):
     fake, config, store = setup
     config = with_slack(config, default_channel_id=fake.channel_id("#skyline"))
-    store.ingest([
-        lifecycle(SlackThread, app="mirage", metric=METRIC, anomaly_timestamp=TS,
-                  thread_ts="1795600000.000100"),  # a parent that does not exist (deleted)
-        lifecycle(TrainingDataViewed, metric=METRIC, anomaly_timestamp=TS),
-        lifecycle(FeaturesProfileCreated, fp_id=5, metric=METRIC, anomaly_timestamp=TS),
-    ], None)
+    store.ingest(
+        [
+            lifecycle(
+                SlackThread,
+                app="mirage",
+                metric=METRIC,
+                anomaly_timestamp=TS,
+                thread_ts="1795600000.000100",
+            ),  # a parent that does not exist (deleted)
+            lifecycle(TrainingDataViewed, metric=METRIC, anomaly_timestamp=TS),
+            lifecycle(FeaturesProfileCreated, fp_id=5, metric=METRIC, anomaly_timestamp=TS),
+        ],
+        None,
+    )
     drain(store, config, deliverer_for(store, config))
     msgs = fake.messages("#skyline")
     assert [m.text for m in msgs] == ["The training data page has been reviewed"]
@@ -285,14 +339,16 @@ def test_thread_gone_posts_top_level_and_reanchors(setup):
 def test_switches_off_mean_no_updates(setup):
     fake, config, store = setup
     config = with_slack(config, message_on_training_data_viewed=False)
-    store.ingest([alert(), lifecycle(TrainingDataViewed, metric=METRIC, anomaly_timestamp=TS)],
-                 None)
+    store.ingest(
+        [alert(), lifecycle(TrainingDataViewed, metric=METRIC, anomaly_timestamp=TS)], None
+    )
     drain(store, config, deliverer_for(store, config))
     parent = fake.messages("#skyline")[0]
     assert fake.replies("#skyline", parent.ts) == []
     config = with_slack(config, thread_updates=False)
-    store.ingest([lifecycle(FeaturesProfileCreated, fp_id=9, metric=METRIC,
-                            anomaly_timestamp=TS)], None)
+    store.ingest(
+        [lifecycle(FeaturesProfileCreated, fp_id=9, metric=METRIC, anomaly_timestamp=TS)], None
+    )
     drain(store, config, deliverer_for(store, config))
     assert fake.replies("#skyline", parent.ts) == []
 
@@ -312,12 +368,18 @@ def storm_setup(tmp_path, fake: FakeSlack, channels: int, per_channel: int):
     """``per_channel`` alerts to each of ``channels`` channels (#c0, #c1, ...), all planned."""
     names = [f"#c{i}" for i in range(channels)]
     ids = {name: fake.add_channel(name) for name in names}
-    config = with_slack(make_config(tmp_path, fake.base_url),
-                        channels=tuple((f"ns{i}", (name,)) for i, name in enumerate(names)))
+    config = with_slack(
+        make_config(tmp_path, fake.base_url),
+        channels=tuple((f"ns{i}", (name,)) for i, name in enumerate(names)),
+    )
     store = Store.open(config.state.path)
-    store.ingest([alert(metric=f"ns{i % channels}.m{i}.cpu", ts=TS + i,
-                        namespace=f"ns{i % channels}") for i in range(channels * per_channel)],
-                 None)
+    store.ingest(
+        [
+            alert(metric=f"ns{i % channels}.m{i}.cpu", ts=TS + i, namespace=f"ns{i % channels}")
+            for i in range(channels * per_channel)
+        ],
+        None,
+    )
     return config, store, ids
 
 
@@ -364,21 +426,40 @@ def test_many_channels_at_once_stay_under_the_workspace_limit(tmp_path, workspac
 def test_ionospheres_own_request_for_the_page_is_not_a_view(setup):
     fake, config, store = setup
     learn_at = datetime(2026, 11, 26, 14, 16, 30)
-    store.ingest([
-        alert(),
-        lifecycle(SkylineSelfRequest, app="ionosphere", metric=METRIC, anomaly_timestamp=TS,
-                  logged_at=learn_at),
-        # the webapp logs the request a second later: Skyline's own, no reply
-        lifecycle(TrainingDataViewed, metric=METRIC, anomaly_timestamp=TS, user="admin",
-                  logged_at=learn_at + timedelta(seconds=1)),
-        # a person an hour later: a reply
-        lifecycle(TrainingDataViewed, metric=METRIC, anomaly_timestamp=TS, user="ops",
-                  logged_at=learn_at + timedelta(hours=1)),
-    ], None)
+    store.ingest(
+        [
+            alert(),
+            lifecycle(
+                SkylineSelfRequest,
+                app="ionosphere",
+                metric=METRIC,
+                anomaly_timestamp=TS,
+                logged_at=learn_at,
+            ),
+            # the webapp logs the request a second later: Skyline's own, no reply
+            lifecycle(
+                TrainingDataViewed,
+                metric=METRIC,
+                anomaly_timestamp=TS,
+                user="admin",
+                logged_at=learn_at + timedelta(seconds=1),
+            ),
+            # a person an hour later: a reply
+            lifecycle(
+                TrainingDataViewed,
+                metric=METRIC,
+                anomaly_timestamp=TS,
+                user="ops",
+                logged_at=learn_at + timedelta(hours=1),
+            ),
+        ],
+        None,
+    )
     drain(store, config, deliverer_for(store, config))
     parent = fake.messages("#skyline")[0]
     assert [m.text for m in fake.replies("#skyline", parent.ts)] == [
-        "The training data page has been reviewed"]
+        "The training data page has been reviewed"
+    ]
 
 
 def test_names_only_resolve_through_conversations_list_and_reactions_land(tmp_path):
@@ -390,11 +471,17 @@ def test_names_only_resolve_through_conversations_list_and_reactions_land(tmp_pa
         private = fake.add_channel("ops-private", private=True, channel_id="G7")
         for i in range(3):  # more than one page
             fake.add_channel(f"other{i}")
-        config = with_slack(make_config(tmp_path, fake.base_url),
-                            channels=(("stats", ("#ops-private", "skyline")),))
+        config = with_slack(
+            make_config(tmp_path, fake.base_url), channels=(("stats", ("#ops-private", "skyline")),)
+        )
         store = Store.open(config.state.path)
-        store.ingest([alert(), lifecycle(TrainingDataViewed, metric=METRIC,
-                                         anomaly_timestamp=TS, user="admin")], None)
+        store.ingest(
+            [
+                alert(),
+                lifecycle(TrainingDataViewed, metric=METRIC, anomaly_timestamp=TS, user="admin"),
+            ],
+            None,
+        )
         fake.inject("chat.postMessage", "drop_after_store")  # the first post is ambiguous
         drain(store, config, deliverer_for(store, config))
         [parent] = fake.messages(private)
@@ -402,8 +489,10 @@ def test_names_only_resolve_through_conversations_list_and_reactions_land(tmp_pa
         assert len(fake.replies(private, parent.ts)) == 1
         assert fake.reactions(private, parent.ts) == {"eyes": 1}
         history = fake.calls_to("conversations.history")
-        assert history and {c.params["channel"] for c in history} <= {private,
-                                                                      fake.channel_id("skyline")}
+        assert history and {c.params["channel"] for c in history} <= {
+            private,
+            fake.channel_id("skyline"),
+        }
         assert store.channels()["ops-private"] == "G7"
         assert len(fake.calls_to("conversations.list")) == 1
         # A restart resolves from the cache: no new listing.

@@ -116,9 +116,13 @@ def test_alerts_go_to_the_channels_of_their_namespace(run: Run) -> None:
 def test_the_boundary_alert_goes_to_boundary_slack_opts_channels_unthreaded(run: Run) -> None:
     [boundary] = run.of("post_message", event_kind="boundary_alert")
     assert (boundary["channel"], boundary["event"]["metric"], boundary["thread"]) == (
-        "#ops", ex.WEB02_REQ, None)
+        "#ops",
+        ex.WEB02_REQ,
+        None,
+    )
     assert boundary["text"].startswith(
-        f"*Skyline Boundary - ALERT* GREATER_THAN 1000 3 times on {ex.WEB02_REQ} - 1250.0 :: <")
+        f"*Skyline Boundary - ALERT* GREATER_THAN 1000 3 times on {ex.WEB02_REQ} - 1250.0 :: <"
+    )
     assert boundary["text"].endswith("\nFor anomaly at Thu Nov 26 13:25:07 2026 GMT")
     # the muted metric's alert is not posted
     assert not [a for a in run.actions if a["event"]["metric"] == ex.MUTED_METRIC]
@@ -231,13 +235,20 @@ def test_the_bundled_logs_are_what_the_generator_makes() -> None:
 def test_the_live_lines_are_made_from_the_bundled_alert() -> None:
     # demo.py does not import tests/: it re-tells the bundled logs' lines of this alert.
     assert (demo.BUNDLED_METRIC, demo.BUNDLED_TS, float(demo.BUNDLED_VALUE)) == (
-        ex.WEB01, ex.WEB01_TS, 87.5)
+        ex.WEB01,
+        ex.WEB01_TS,
+        87.5,
+    )
     assert (demo.BUNDLED_METRIC_ID, demo.BUNDLED_FP_ID) == (ex.WEB01_ID, ex.FP_HUMAN)
     assert (demo.MIRAGE_RUN, demo.MIRAGE_SPIN, demo.WEBAPP_WORKER) == (
-        ex.M_RUN, ex.M_SPIN, ex.W_ONE)
+        ex.M_RUN,
+        ex.M_SPIN,
+        ex.W_ONE,
+    )
     live = demo.Template(demo.LIVE_METRIC, ex.WEB01_TS + 3600, 97.4, 305, 1301, "ops", 2)
     webapp = "\n".join(live.lines("webapp", "13:15:16"))
     assert ex.WEB01 not in webapp and "1795698600" not in webapp
     assert f"training_data :: requested for {demo.LIVE_METRIC} at 1795702200 by user id 2" in (
-        webapp)
+        webapp
+    )
     assert "new ionosphere fp_id: 1301" in webapp and "determined db metric id: 305" in webapp

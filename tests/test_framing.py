@@ -12,8 +12,11 @@ from parsers.framing import APP, BIN, GUNICORN_LINE, MAX_LINE, ORPHAN, PREFIX, F
 from parsers.logparser import SELECTORS
 from tests.support import skyline_lines as L
 
-PROPERTY = settings(max_examples=200, deadline=None,
-                    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+PROPERTY = settings(
+    max_examples=200,
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
+)
 T = datetime(2026, 11, 26, 13, 15, 16)
 ALERT = L.alert_list("stats", "slack", 3600, 168)
 METRIC = L.mirage_metric("v5", 87.5, "stats.web01.cpu.user", 1795698600)
@@ -29,7 +32,7 @@ SAMPLES = [
     L.line(T, 12345, L.trigger_alert_error(L.traceback_text())).encode(),
     L.bin_line(T, 31337, "analyzer", "sent slack alert: For x").encode(),
     L.gunicorn_line(T, 3120440, "INFO", "Booting worker with pid: 3120441").encode(),
-    b"  File \"/opt/skyline/skyline/mirage/mirage.py\", line 5849, in run\n",
+    b'  File "/opt/skyline/skyline/mirage/mirage.py", line 5849, in run\n',
     b"\n",
     b"\r\n",
     b"trigger_alert :: alert: ['stats', 'slack'], metric: [1, 'm', 2], context: Analyzer\n",
@@ -66,7 +69,7 @@ def key(rec) -> tuple:  # type: ignore[no-untyped-def]
 
 # -- shapes --------------------------------------------------------------------------------
 def test_records_kinds_and_continuations() -> None:
-    data = (b"orphan first\n" + SAMPLES[6] + SAMPLES[7] + SAMPLES[8] + SAMPLES[0])
+    data = b"orphan first\n" + SAMPLES[6] + SAMPLES[7] + SAMPLES[8] + SAMPLES[0]
     records = frame_bytes(data)
     assert [r.origin for r in records] == [ORPHAN, APP, BIN, GUNICORN_LINE, APP]
     traceback = records[1]
@@ -75,9 +78,13 @@ def test_records_kinds_and_continuations() -> None:
     assert "" in traceback.continuation[:-1]  # chained exceptions: a blank line inside
     assert traceback.pid == 12345 and traceback.logged_at == "2026-11-26 13:15:16"
     assert b"".join(r.raw for r in records) == data
-    assert [r.line_no for r in records] == [1, 2, 2 + SAMPLES[6].count(b"\n"),
-                                            3 + SAMPLES[6].count(b"\n"),
-                                            4 + SAMPLES[6].count(b"\n")]
+    assert [r.line_no for r in records] == [
+        1,
+        2,
+        2 + SAMPLES[6].count(b"\n"),
+        3 + SAMPLES[6].count(b"\n"),
+        4 + SAMPLES[6].count(b"\n"),
+    ]
 
 
 def test_partial_line_waits_and_finish_frames_it() -> None:
@@ -114,7 +121,7 @@ def test_long_line_truncated_counted_framed_in_any_chunking() -> None:
         framer = Framer()
         records = []
         for i in range(0, len(data), size):
-            records += framer.feed(data[i:i + size])
+            records += framer.feed(data[i : i + size])
         records += framer.finish()
         assert framer.stats.truncated_lines == 1
         assert [r.origin for r in records] == [APP, APP, APP]
@@ -135,7 +142,7 @@ def test_long_line_in_select_mode_and_unterminated_at_finish() -> None:
         framer = Framer(select=sel)
         records = []
         for i in range(0, len(data), size):
-            records += framer.feed(data[i:i + size])
+            records += framer.feed(data[i : i + size])
         records += framer.finish()
         assert framer.stats.truncated_lines == 2
         assert [r.line_no for r in records] == [2]  # the long line does not match at its start
@@ -145,10 +152,14 @@ def test_long_line_in_select_mode_and_unterminated_at_finish() -> None:
 
 # -- properties ----------------------------------------------------------------------------
 @PROPERTY
-@given(chunks, st.lists(st.integers(min_value=0), max_size=8),
-       st.sampled_from([None, *SELECTORS.values()]))
-def test_framing_never_raises_and_ignores_chunking(parts: list[bytes], cuts: list[int],
-                                                   select) -> None:  # type: ignore[no-untyped-def]
+@given(
+    chunks,
+    st.lists(st.integers(min_value=0), max_size=8),
+    st.sampled_from([None, *SELECTORS.values()]),
+)
+def test_framing_never_raises_and_ignores_chunking(
+    parts: list[bytes], cuts: list[int], select
+) -> None:  # type: ignore[no-untyped-def]
     data = b"".join(parts)
     whole = frame_in([data], select)
     assert [key(r) for r in frame_in(split(data, cuts), select)] == [key(r) for r in whole]
@@ -164,13 +175,15 @@ def test_reframing_the_raw_bytes_is_lossless(parts: list[bytes]) -> None:
     assert b"".join(r.raw for r in records) == data
     again = frame_bytes(b"".join(r.raw for r in records))
     assert [(key(r), r.raw, r.continuation) for r in again] == [
-        (key(r), r.raw, r.continuation) for r in records]
+        (key(r), r.raw, r.continuation) for r in records
+    ]
 
 
 @PROPERTY
 @given(chunks, st.sampled_from(sorted(SELECTORS)), st.lists(st.integers(min_value=0), max_size=5))
-def test_select_mode_is_full_mode_filtered_on_first_lines(parts: list[bytes], app: str,
-                                                          cuts: list[int]) -> None:
+def test_select_mode_is_full_mode_filtered_on_first_lines(
+    parts: list[bytes], app: str, cuts: list[int]
+) -> None:
     data = b"".join(parts)
     sel = SELECTORS[app]
     wanted = []
@@ -183,10 +196,10 @@ def test_select_mode_is_full_mode_filtered_on_first_lines(parts: list[bytes], ap
 
 
 @PROPERTY
-@given(chunks, st.lists(st.integers(min_value=0), max_size=8),
-       st.sampled_from(sorted(SELECTORS)))
-def test_over_long_lines_in_any_chunking_with_a_small_max_line(parts: list[bytes],
-                                                                cuts: list[int], app: str) -> None:
+@given(chunks, st.lists(st.integers(min_value=0), max_size=8), st.sampled_from(sorted(SELECTORS)))
+def test_over_long_lines_in_any_chunking_with_a_small_max_line(
+    parts: list[bytes], cuts: list[int], app: str
+) -> None:
     """MAX_LINE made tiny, so that most lines are over-long: still chunking-independent, the
     select mode still full mode filtered, every cut line counted once."""
     data = b"".join(parts)

@@ -13,8 +13,11 @@ from parsers.framing import Framer, Record
 from parsers.logparser import NEEDLES, SELECTORS
 from tests.support import skyline_lines as L
 
-PROPERTY = settings(max_examples=300, deadline=None,
-                    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+PROPERTY = settings(
+    max_examples=300,
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
+)
 CORPUS = Path(__file__).parent / "corpus"
 T = datetime(2026, 11, 26, 13, 15, 16)
 M = "stats.web01.cpu.user"
@@ -90,8 +93,11 @@ def test_corpus_logs_frame_alike() -> None:
 
 
 @PROPERTY
-@given(st.sampled_from(sorted(NEEDLES)), st.lists(st.composite(lines)(), max_size=30),
-       st.lists(st.integers(min_value=0), max_size=10))
+@given(
+    st.sampled_from(sorted(NEEDLES)),
+    st.lists(st.composite(lines)(), max_size=30),
+    st.lists(st.integers(min_value=0), max_size=10),
+)
 def test_any_lines_frame_alike(app: str, chunks: list[bytes], cuts: list[int]) -> None:
     data = b"".join(chunks)
     whole = frame(app, [data], False)

@@ -115,10 +115,15 @@ def test_the_graph_fetched_is_the_one_skylines_link_shows(tmp_path: Path) -> Non
     # Graphite fallback fetches exactly the URL of the alert's "graphite image link".
     a = replace(alert(context="Analyzer", second_order_resolution_seconds=None), app="analyzer")
     config = make_config(tmp_path, graph_images=True)
-    config = replace(config, skyline=replace(
-        config.skyline, graphite_url="http://graphite.example.com:80", timezone="UTC"))
-    [action] = plan_event(a, Store.open(tmp_path / "s.sqlite"), config, ingested_at=0,
-                          now=0).actions
+    config = replace(
+        config,
+        skyline=replace(
+            config.skyline, graphite_url="http://graphite.example.com:80", timezone="UTC"
+        ),
+    )
+    [action] = plan_event(
+        a, Store.open(tmp_path / "s.sqlite"), config, ingested_at=0, now=0
+    ).actions
     url = graph.GraphSpec.from_json(action.graph).graphite_url
     assert url == (
         "http://graphite.example.com:80/render?from=13:10_20261125&until=13:10_20261126"
@@ -181,8 +186,10 @@ def test_an_older_state_database_gains_the_graph_columns(tmp_path: Path) -> None
     conn.execute("ALTER TABLE outbox DROP COLUMN file_id")
     conn.execute("ALTER TABLE outbox DROP COLUMN file_at")
     conn.execute("UPDATE meta SET value = '1' WHERE key = 'schema_version'")  # as they wrote
-    conn.execute("INSERT INTO outbox (id, event_id, action, channel, state, text, seq)"
-                 " VALUES ('a1', 'e1', 'post_message', '#skyline', 'pending', 'hi', 1)")
+    conn.execute(
+        "INSERT INTO outbox (id, event_id, action, channel, state, text, seq)"
+        " VALUES ('a1', 'e1', 'post_message', '#skyline', 'pending', 'hi', 1)"
+    )
     conn.commit()
     conn.close()
     store = Store.open(db)  # additive: the old rows stay, text alerts as they were planned

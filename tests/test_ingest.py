@@ -86,8 +86,9 @@ def test_restart_rewrite_while_down(logs: Path, tmp_path: Path) -> None:
 def test_failed_handshake_during_tailing(logs: Path, tmp_path: Path) -> None:
     """The daemon never removes .wait: bin script gives up, old lines stay only in .last."""
     db = tmp_path / "state.db"
-    with SkylineApp(logs, "mirage") as app, RunningIngest(
-        logs, db, ["mirage"], **FAST, rewrite_max_seconds=3
+    with (
+        SkylineApp(logs, "mirage") as app,
+        RunningIngest(logs, db, ["mirage"], **FAST, rewrite_max_seconds=3),
     ):
         for _ in range(3):
             app.alert()
@@ -98,8 +99,7 @@ def test_failed_handshake_during_tailing(logs: Path, tmp_path: Path) -> None:
         assert_exactly(db, [app], 5)
 
 
-def test_rotation_during_tailing_with_writer_on_yesterdays_file(logs: Path,
-                                                                 tmp_path: Path) -> None:
+def test_rotation_during_tailing_with_writer_on_yesterdays_file(logs: Path, tmp_path: Path) -> None:
     """Two processes roll over on their own: the first one's day file is deleted by the
     second's rollover (CPython removes an existing target) and the first keeps writing into
     what is now analyzer.log.<yesterday>. Partial lines and tracebacks on the way."""
@@ -142,8 +142,7 @@ def test_rotation_while_down(logs: Path, tmp_path: Path) -> None:
         assert ingest.tailer_stats.rereads == ingest.tailer_stats.new_content == 0
 
 
-def test_rotation_while_down_day_file_removed_by_second_process(logs: Path,
-                                                                tmp_path: Path) -> None:
+def test_rotation_while_down_day_file_removed_by_second_process(logs: Path, tmp_path: Path) -> None:
     """The documented limit: while the daemon is down, the second process's rollover removes
     the day file the first one renamed. Lines in it that were never read are gone from disk;
     everything still on disk is stored, once."""
@@ -227,8 +226,7 @@ def test_held_back_event_is_never_committed_past(logs: Path, tmp_path: Path) -> 
     # A restart from the committed state (a crash now) finds the event again.
     other = Store.open(tmp_path / "copy.db")
     other.ingest([], state)
-    restarted = Tailer(logs, ["analyzer"], other.files(), use_watchdog=False, clock=clock,
-                       **FAST)
+    restarted = Tailer(logs, ["analyzer"], other.files(), use_watchdog=False, clock=clock, **FAST)
     chunks = restarted.poll()
     assert [c.data for c in chunks] == [held.encode()] and chunks[0].restart
     restarted.close()
@@ -257,8 +255,7 @@ def test_final_chunk_finishes_parser(logs: Path, tmp_path: Path) -> None:
     log.write_text(lines.line(at, 7, "x") + lines.line(at, 7, msg).rstrip("\n"))
     clock = Clock()
     store = Store.open(tmp_path / "state.db")
-    tailer = Tailer(logs, ["mirage"], [], use_watchdog=False, clock=clock, drain_seconds=10,
-                    **FAST)
+    tailer = Tailer(logs, ["mirage"], [], use_watchdog=False, clock=clock, drain_seconds=10, **FAST)
     ingestor = Ingestor(store, tailer, clock=clock)
     assert ingestor.run_once() == 0
     log.unlink()

@@ -61,8 +61,7 @@ class Victim:
 def skyline_day(rng: random.Random, analyzer: SkylineApp, mirage: SkylineApp, db: Path) -> None:
     """A few seconds of Skyline: alerts from several processes, tracebacks, half-written
     lines, a midnight rotation and a restart of each app, in a seeded order."""
-    steps = ["alert"] * 30 + ["traceback"] * 3 + ["half"] * 3 + ["rotate", "restart_a",
-                                                                  "restart_m"]
+    steps = ["alert"] * 30 + ["traceback"] * 3 + ["half"] * 3 + ["rotate", "restart_a", "restart_m"]
     rng.shuffle(steps)
     for step in steps:
         app = rng.choice([analyzer, mirage])

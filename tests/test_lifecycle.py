@@ -205,18 +205,27 @@ def test_a_later_generation_finds_the_thread_of_a_previous_run(setup, tmp_path):
 
 def test_layers_created_reply_with_the_viewed_emoji_as_skyline_does(setup):
     fake, config, store = setup
-    link = (f"{URL}/ionosphere?fp_view=true&timestamp={TS}&metric={METRIC}&fp_id=1234"
-            "&add_fp_layer=true&fp_layer_label=tuesday_pentest")
+    link = (
+        f"{URL}/ionosphere?fp_view=true&timestamp={TS}&metric={METRIC}&fp_id=1234"
+        "&add_fp_layer=true&fp_layer_label=tuesday_pentest"
+    )
     at = T0 + timedelta(hours=2)
-    store.ingest(parse("mirage", mirage_alert(T0))
-                 + parse("webapp", *webapp_created(T0 + timedelta(minutes=5), 1234),
-                         (at, 3120442, L.request_url(link)), (at, 3120442, L.new_layer_id(17))),
-                 None)
+    store.ingest(
+        parse("mirage", mirage_alert(T0))
+        + parse(
+            "webapp",
+            *webapp_created(T0 + timedelta(minutes=5), 1234),
+            (at, 3120442, L.request_url(link)),
+            (at, 3120442, L.new_layer_id(17)),
+        ),
+        None,
+    )
     drain(store, config, deliverer_for(store, config))
     parent = fake.messages("#skyline")[0]
     assert fake.replies("#skyline", parent.ts)[-1].text == (
         "*TRAINED layers* - with label - tuesday_pentest, layers were created on features profile"
-        f" id 1234 for {METRIC} - {fp_link(1234)}")
+        f" id 1234 for {METRIC} - {fp_link(1234)}"
+    )
     assert fake.reactions("#skyline", parent.ts) == {"thumbsup": 1, "eyes": 1}
 
 
@@ -226,15 +235,23 @@ def test_labelled_anomalies_reply_in_every_thread_of_the_range(setup):
     alerts = [mirage_alert(T0, ts=TS + 10 * i, metric=m) for i, m in enumerate(names)]
     alerts.append(mirage_alert(T0, ts=TS + 7200, metric=METRIC))  # outside the range
     at, pid = T0 + timedelta(hours=3), 3120441
-    store.ingest(parse("mirage", *alerts) + parse(
-        "webapp", (at, pid, L.label_list("metrics", [METRIC])),
-        (at, pid, L.label_list("namespaces", ["stats.web0_.mem", "carbon"])),
-        (at, pid, L.label_anomalies(TS - 60, TS + 3600, "pentest & <b>"))), None)
+    store.ingest(
+        parse("mirage", *alerts)
+        + parse(
+            "webapp",
+            (at, pid, L.label_list("metrics", [METRIC])),
+            (at, pid, L.label_list("namespaces", ["stats.web0_.mem", "carbon"])),
+            (at, pid, L.label_anomalies(TS - 60, TS + 3600, "pentest & <b>")),
+        ),
+        None,
+    )
     drain(store, config, deliverer_for(store, config))
-    labelled = {m.text.split(" at ")[0].split(" - ")[1]
-                for m in fake.messages("#skyline")
-                if [r.text for r in fake.replies("#skyline", m.ts)]
-                == ["*LABELLED* - pentest &amp; &lt;b&gt;"]}
+    labelled = {
+        m.text.split(" at ")[0].split(" - ")[1]
+        for m in fake.messages("#skyline")
+        if [r.text for r in fake.replies("#skyline", m.ts)]
+        == ["*LABELLED* - pentest &amp; &lt;b&gt;"]
+    }
     assert labelled == {METRIC, "stats.web02.mem.free", "carbon.relays.a", "STATS.WEB09.MEM.x"}
     assert sum(len(fake.replies("#skyline", m.ts)) for m in fake.messages("#skyline")) == 4
     assert all(fake.reactions("#skyline", m.ts) == {} for m in fake.messages("#skyline"))
@@ -298,10 +315,23 @@ def test_a_waiting_event_never_blocks_an_unrelated_one(setup):
 def test_channel_posts_do_not_wait_for_a_thread(setup):
     fake, config, store = setup
     config = with_slack(config, lifecycle_grace_seconds=300.0)
-    store.ingest([lifecycle(FeaturesProfileLearnt, app="ionosphere", fp_id=7002,
-                            parent_fp_id=7001, generation=2, metric=METRIC,
-                            anomaly_timestamp=LATER_TS, learn_days=30, job="learn_fp_learnt"),
-                  lifecycle(FeaturesProfileDisabled, fp_ids=(7001, 7002))], None)
+    store.ingest(
+        [
+            lifecycle(
+                FeaturesProfileLearnt,
+                app="ionosphere",
+                fp_id=7002,
+                parent_fp_id=7001,
+                generation=2,
+                metric=METRIC,
+                anomaly_timestamp=LATER_TS,
+                learn_days=30,
+                job="learn_fp_learnt",
+            ),
+            lifecycle(FeaturesProfileDisabled, fp_ids=(7001, 7002)),
+        ],
+        None,
+    )
     deliverer = deliverer_for(store, config)
     for _ in range(100):
         plan_pending(store, config)
@@ -314,13 +344,21 @@ def test_channel_posts_do_not_wait_for_a_thread(setup):
     assert texts[1].startswith("*DISABLED* - features profile id 7001 and 1 related")
     assert store.counts()["events_waiting"] == 2  # their thread replies may still come
     # the alert is read late: the replies go to its thread, the posts are not repeated
-    store.ingest([alert(), lifecycle(FeaturesProfileCreated, fp_id=7001, metric=METRIC,
-                                     anomaly_timestamp=TS)], None)
+    store.ingest(
+        [
+            alert(),
+            lifecycle(FeaturesProfileCreated, fp_id=7001, metric=METRIC, anomaly_timestamp=TS),
+        ],
+        None,
+    )
     drain(store, config, deliverer)
     *posts, parent = fake.messages("#skyline")
     assert [m.text for m in posts] == texts and f"{METRIC} at 7 days" in parent.text
     assert [m.text[:12] for m in fake.replies("#skyline", parent.ts)] == [
-        "*TRAINED - n", "*LEARNT - no", "*DISABLED* -"]
+        "*TRAINED - n",
+        "*LEARNT - no",
+        "*DISABLED* -",
+    ]
 
 
 def test_disabled_thread_copy_only_while_the_thread_is_younger_than_a_week(setup):
@@ -459,13 +497,21 @@ def test_skylines_own_slack_alert_waits_for_the_line_that_follows_it(setup, then
     fake, config, store = setup
     config = with_slack(config, lifecycle_grace_seconds=300.0)
     alert_list = L.alert_list("stats", "slack", 3600, 168)
-    store.ingest(parse("mirage", (T0, 23456, L.slack_anomalous(
-        alert_list, L.mirage_metric("v5", 87.5, METRIC, TS)))), None)
+    store.ingest(
+        parse(
+            "mirage",
+            (T0, 23456, L.slack_anomalous(alert_list, L.mirage_metric("v5", 87.5, METRIC, TS))),
+        ),
+        None,
+    )
     plan_pending(store, config)
     assert actions(store) == [] and store.counts()["events_waiting"] == 1
     # the next read brings what alert_slack logged next in that pid
-    follow = (L.muted("slack", METRIC) if then == "muted"
-              else L.panorama_thread_key(METRIC, TS, "1795698622.123456"))
+    follow = (
+        L.muted("slack", METRIC)
+        if then == "muted"
+        else L.panorama_thread_key(METRIC, TS, "1795698622.123456")
+    )
     events = parse("mirage", (T0, 23456, follow))
     assert events
     store.ingest(events, None)
@@ -563,11 +609,15 @@ def test_the_lineage_lands_in_its_thread_through_kill_9_and_restarts(tmp_path):
             kill_and_restart()  # before or after it was read: either way, once
             for _, _, msg in disabled(T0, [1234, 1240, 1251]):
                 webapp.log(msg)
+
             # well within the 60 s grace period: nothing waited for it
             def landed() -> bool:
                 parents = fake.messages("#skyline")
-                return (len(replies()) == 4 and len(parents) == 3
-                        and "x" in fake.reactions("#skyline", parents[0].ts))
+                return (
+                    len(replies()) == 4
+                    and len(parents) == 3
+                    and "x" in fake.reactions("#skyline", parents[0].ts)
+                )
 
             assert wait_for(landed, timeout=45), (replies(), fake.messages("#skyline"))
         finally:
@@ -575,10 +625,17 @@ def test_the_lineage_lands_in_its_thread_through_kill_9_and_restarts(tmp_path):
             proc.wait(timeout=30)
         texts = replies()
         assert [t.split(" - ")[0] for t in texts] == [
-            "*TRAINED", "*LEARNING", "*LEARNT", "*DISABLED*"]
+            "*TRAINED",
+            "*LEARNING",
+            "*LEARNT",
+            "*DISABLED*",
+        ]
         assert "features profile id 1251 was created" in texts[2]
         parent, learnt_post, disabled_post = fake.messages("#skyline")
         assert learnt_post.text.startswith("*Skyline Ionosphere LEARNT* - features profile id 1251")
         assert disabled_post.text == texts[3]
         assert fake.reactions("#skyline", parent.ts) == {
-            "thumbsup": 1, "heavy_check_mark": 1, "x": 1}
+            "thumbsup": 1,
+            "heavy_check_mark": 1,
+            "x": 1,
+        }

@@ -102,10 +102,10 @@ def test_values_come_from_the_snapshot():
 
 def test_each_limiter_key_sends_its_pace_and_its_429s():
     pacing = {
-        "chat:#ops": KeyPace(rate=0.729, ceiling=1.0, burst=1.0, ratelimited=3,
-                             parked_seconds=0.0),
-        "files": KeyPace(rate=100 / 60, ceiling=100 / 60, burst=5.0, ratelimited=0,
-                         parked_seconds=0.0),
+        "chat:#ops": KeyPace(rate=0.729, ceiling=1.0, burst=1.0, ratelimited=3, parked_seconds=0.0),
+        "files": KeyPace(
+            rate=100 / 60, ceiling=100 / 60, burst=5.0, ratelimited=0, parked_seconds=0.0
+        ),
     }
     pairs = dict(collect(snapshot(pacing=pacing)))
     assert pairs["pace.chat__ops.rate"] == 0.729
@@ -342,8 +342,9 @@ def test_outbox_grows_during_a_slack_outage_and_drains_after(pipeline, fake_slac
     config, store, carbon = pipeline
     deliverer = deliverer_for(store, config)
     deliverer._backoff = lambda attempts: 0.05
-    reporter = MetricsReporter(config, store, CarbonClient("127.0.0.1", carbon.port),
-                               pacing=deliverer.pacing)
+    reporter = MetricsReporter(
+        config, store, CarbonClient("127.0.0.1", carbon.port), pacing=deliverer.pacing
+    )
 
     def interval() -> int:
         before = len(carbon.values("up"))

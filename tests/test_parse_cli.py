@@ -16,10 +16,18 @@ from tests.support import skyline_lines as L
 
 T = datetime(2026, 11, 26, 13, 15, 16)
 M = "stats.web01.cpu.user"
-ALERT_LINE = L.line(T, 23456, L.mirage_trigger_alert(
-    L.alert_list("stats", "slack", 3600, 168), L.mirage_metric("v5", 87.5, M, 1795698600), 604800))
-VIEW = (L.line(T, 9, L.request_url(f"https://s/ionosphere?timestamp=1795698600&metric={M}"))
-        + L.line(T, 9, L.training_data_viewed(False)))
+ALERT_LINE = L.line(
+    T,
+    23456,
+    L.mirage_trigger_alert(
+        L.alert_list("stats", "slack", 3600, 168),
+        L.mirage_metric("v5", 87.5, M, 1795698600),
+        604800,
+    ),
+)
+VIEW = L.line(
+    T, 9, L.request_url(f"https://s/ionosphere?timestamp=1795698600&metric={M}")
+) + L.line(T, 9, L.training_data_viewed(False))
 
 
 def invoke(*args: str):  # type: ignore[no-untyped-def]
@@ -67,8 +75,10 @@ def test_unreadable_files_are_reported_and_the_others_parsed(tmp_path: Path) -> 
     assert result.exit_code == 1
     assert len(result.stdout.splitlines()) == 1
     errors = result.stderr.splitlines()
-    assert errors[0] == f"skyline-sidecar: cannot read {tmp_path / 'analyzer.log'}: " \
-                        "No such file or directory"
+    assert (
+        errors[0] == f"skyline-sidecar: cannot read {tmp_path / 'analyzer.log'}: "
+        "No such file or directory"
+    )
     assert errors[1].startswith(f"skyline-sidecar: cannot read {broken}: ")
     assert len(errors) == 3
 

@@ -36,9 +36,16 @@ def test_boundary_log_is_a_followed_app() -> None:
 def test_alert_sent_line_is_the_alert(version: str) -> None:
     [event] = run(at(0, L.boundary_alert_sent(version, METRIC, 87.5, "slack", "greater_than")))
     assert isinstance(event, BoundaryAlert)
-    assert (event.metric, event.alerter, event.value, event.algorithm, event.trigger,
-            event.threshold, event.muted, event.test_alert) == (
-        METRIC, "slack", "87.5", "greater_than", "100", "3", False, False)
+    assert (
+        event.metric,
+        event.alerter,
+        event.value,
+        event.algorithm,
+        event.trigger,
+        event.threshold,
+        event.muted,
+        event.test_alert,
+    ) == (METRIC, "slack", "87.5", "greater_than", "100", "3", False, False)
     assert event.logged_at == T0
     assert event_from_dict(event.to_dict()) == event
 
@@ -65,20 +72,31 @@ def test_every_alerter_has_its_own_event_and_syslog_is_not_slack() -> None:
 
 
 def test_paused_and_last_alert_lines_are_no_alert() -> None:
-    assert run(
-        at(0, L.boundary_alert_paused("slack", METRIC, 1795702200)),
-        at(1, L.boundary_last_alert_exists("slack", METRIC, "greater_than")),
-        at(2, "%s key exists, but %s does not - not alerting" % (
-            f"panorama.last_check.boundary.{METRIC}", "last_alert.boundary.slack.x.y")),
-        at(3, "error :: alert failed :: %s - %s - via %s - %s" % (METRIC, 87.5, "slack", "x")),
-    ) == []
+    assert (
+        run(
+            at(0, L.boundary_alert_paused("slack", METRIC, 1795702200)),
+            at(1, L.boundary_last_alert_exists("slack", METRIC, "greater_than")),
+            at(
+                2,
+                "%s key exists, but %s does not - not alerting"
+                % (f"panorama.last_check.boundary.{METRIC}", "last_alert.boundary.slack.x.y"),
+            ),
+            at(3, "error :: alert failed :: %s - %s - via %s - %s" % (METRIC, 87.5, "slack", "x")),
+        )
+        == []
+    )
 
 
 def test_test_alert_line_is_a_testing_alert() -> None:
     [event] = run(at(0, L.boundary_test_alert("slack", METRIC)))
     # trigger_alert(test_alerter, 1, metric_name, 10, 1, 'testing', int(time()), 0)
     assert (event.value, event.algorithm, event.trigger, event.threshold, event.test_alert) == (
-        "1", "testing", "1", "0", True)
+        "1",
+        "testing",
+        "1",
+        "0",
+        True,
+    )
 
 
 def test_muted_line_marks_the_alerts_of_its_pid_and_metric() -> None:
@@ -92,28 +110,36 @@ def test_muted_line_marks_the_alerts_of_its_pid_and_metric() -> None:
         at(600, L.boundary_alert_sent("v5", METRIC, 87.5, "slack", "less_than")),
     )
     assert [(e.metric, e.alerter, e.pid, e.muted) for e in events] == [
-        (METRIC, "smtp", PID, True), ("stats.other", "slack", PID, False),
-        (METRIC, "slack", PID + 1, False), (METRIC, "slack", PID, True),
-        (METRIC, "slack", PID, False)]
+        (METRIC, "smtp", PID, True),
+        ("stats.other", "slack", PID, False),
+        (METRIC, "slack", PID + 1, False),
+        (METRIC, "slack", PID, True),
+        (METRIC, "slack", PID, False),
+    ]
 
 
 def test_a_parser_resumed_at_safe_offset_still_knows_the_mute() -> None:
-    data = (at(0, L.boundary_muted("slack", METRIC))
-            + at(1, L.boundary_alert_sent("v5", "stats.other", 1.0, "slack", "greater_than"))
-            + at(2, L.boundary_alert_sent("v5", METRIC, 87.5, "slack", "greater_than"))).encode()
+    data = (
+        at(0, L.boundary_muted("slack", METRIC))
+        + at(1, L.boundary_alert_sent("v5", "stats.other", 1.0, "slack", "greater_than"))
+        + at(2, L.boundary_alert_sent("v5", METRIC, 87.5, "slack", "greater_than"))
+    ).encode()
     first_two = data[: data.index(b"\n", data.index(b"\n") + 1) + 1]
     parser = LogParser("boundary", "boundary.log")
     parser.feed(first_two)
     assert parser.safe_offset == 0  # the mute line is held
     resumed = LogParser("boundary", "boundary.log", offset=parser.safe_offset)
-    events = resumed.feed(data[parser.safe_offset:]) + resumed.finish()
+    events = resumed.feed(data[parser.safe_offset :]) + resumed.finish()
     assert [(e.metric, e.muted) for e in events] == [("stats.other", False), (METRIC, True)]
 
 
 def test_near_misses_make_nothing() -> None:
-    assert run(
-        at(0, "alert sent :: %s - %s - via %s" % (METRIC, 87.5, "slack")),
-        at(1, "boundary.d :: alert sent :: x - 1 - via slack - y 1 1 times"),
-        at(2, "alert_slack - anomalous metric :: metric: %s - %s" % (METRIC, "greater_than")),
-        at(3, "alert_smtp - no_email is set in BOUNDARY_SMTP_OPTS, not executing SMTP command"),
-    ) == []
+    assert (
+        run(
+            at(0, "alert sent :: %s - %s - via %s" % (METRIC, 87.5, "slack")),
+            at(1, "boundary.d :: alert sent :: x - 1 - via slack - y 1 1 times"),
+            at(2, "alert_slack - anomalous metric :: metric: %s - %s" % (METRIC, "greater_than")),
+            at(3, "alert_smtp - no_email is set in BOUNDARY_SMTP_OPTS, not executing SMTP command"),
+        )
+        == []
+    )

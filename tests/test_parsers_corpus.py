@@ -23,9 +23,16 @@ def test_corpus_files_are_what_the_generator_makes() -> None:
 
 
 def test_every_event_kind_in_every_version() -> None:
-    kinds = {"anomaly_alert", "slack_thread", "training_data_viewed", "features_profile_created",
-             "features_profile_learnt", "features_profile_disabled",
-             "features_profiles_validated", "boundary_alert"}
+    kinds = {
+        "anomaly_alert",
+        "slack_thread",
+        "training_data_viewed",
+        "features_profile_created",
+        "features_profile_learnt",
+        "features_profile_disabled",
+        "features_profiles_validated",
+        "boundary_alert",
+    }
     for version in VERSIONS:
         text = (CORPUS / version / "expected.jsonl").read_text()
         assert all(f'"kind": "{kind}"' in text for kind in kinds), version
@@ -34,9 +41,19 @@ def test_every_event_kind_in_every_version() -> None:
 @pytest.mark.parametrize("version", VERSIONS)
 def test_parse_prints_exactly_the_expected_events(version: str, monkeypatch) -> None:  # type: ignore[no-untyped-def]
     monkeypatch.chdir(CORPUS / version)  # sources in expected.jsonl are bare file names
-    result = CliRunner().invoke(main, ["parse", "--format", "json", "analyzer.log",
-                                       "mirage.log", "webapp.log", "ionosphere.log",
-                                       "boundary.log"])
+    result = CliRunner().invoke(
+        main,
+        [
+            "parse",
+            "--format",
+            "json",
+            "analyzer.log",
+            "mirage.log",
+            "webapp.log",
+            "ionosphere.log",
+            "boundary.log",
+        ],
+    )
     assert result.exit_code == 0, result.output
     expected = (CORPUS / version / "expected.jsonl").read_text()
     assert result.stdout == expected

@@ -26,8 +26,7 @@ from tests.support import skyline_lines as L
 
 # damaged texts make ast warn of invalid escapes ('\,'): the full parse's business, not ours
 pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")
-PROPERTY = settings(max_examples=400, deadline=None,
-                    suppress_health_check=[HealthCheck.too_slow])
+PROPERTY = settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
 texts = st.text(alphabet=st.sampled_from(list("ab.-_ 0'\"\\,:[](){}#\n\x00é€N")), max_size=12)
 floats = st.floats(allow_nan=True, allow_infinity=True)
@@ -67,7 +66,7 @@ def metric_texts(draw: st.DrawFn) -> str:
 def damaged(draw: st.DrawFn, base: st.SearchStrategy[str]) -> str:
     text = draw(base)
     at = draw(st.integers(0, len(text)))
-    return text[:at] + draw(texts) + text[at + draw(st.integers(0, 3)):]
+    return text[:at] + draw(texts) + text[at + draw(st.integers(0, 3)) :]
 
 
 def same_metric(text: str) -> None:
@@ -92,8 +91,13 @@ def test_the_scanner_reads_every_shape_skyline_writes() -> None:
         ("stats", "slack", 3600),
         ("stats", "slack", 3600, 168),
         L.alert_list("stats", "slack", 3600, 168),
-        L.alert_list("stats", "http_alerter-x", 3600, 0,
-                     extra=[["anomaly_id", 98765], ["anomalyScore", 0.7777777777777778]]),
+        L.alert_list(
+            "stats",
+            "http_alerter-x",
+            3600,
+            0,
+            extra=[["anomaly_id", 98765], ["anomalyScore", 0.7777777777777778]],
+        ),
     ]
     for alert in alerts:
         text = str(alert)
@@ -122,7 +126,12 @@ def test_what_the_scanner_does_not_cover_goes_to_the_full_parse() -> None:
     ):
         assert alert_head(text) is None
         assert parse_alert(text) == parse_alert_fully(text)
-    for text in ("[87.5, 'm', 1795697941, np.int64(7)]", "[87.5, 'm', 1795697941, [[1]]]",
-                 "[87.5, 'm', 17956979.]", "[87.5, 'm', 007]", "[-None, 'm', 1795697941, 5, []]"):
+    for text in (
+        "[87.5, 'm', 1795697941, np.int64(7)]",
+        "[87.5, 'm', 1795697941, [[1]]]",
+        "[87.5, 'm', 17956979.]",
+        "[87.5, 'm', 007]",
+        "[-None, 'm', 1795697941, 5, []]",
+    ):
         assert metric_items(text) is None
         same_metric(text)

@@ -77,7 +77,11 @@ def test_view_per_version(version: str) -> None:
     [event] = web.events()
     assert isinstance(event, TrainingDataViewed)
     assert (event.metric, event.anomaly_timestamp, event.metric_id, event.user) == (
-        M, TS, None, "admin")
+        M,
+        TS,
+        None,
+        "admin",
+    )
     assert event.message == "slack_updated for training_data_viewed False"
 
 
@@ -92,7 +96,9 @@ def test_interleaved_views_in_one_gevent_worker(version: str) -> None:
     web.viewed(W1, M2)
     events = web.events()
     assert [(e.metric, e.anomaly_timestamp, e.user) for e in events] == [
-        (M, TS, "admin"), (M2, TS2, "ops")]
+        (M, TS, "admin"),
+        (M2, TS2, "ops"),
+    ]
     assert events[0].event_id != events[1].event_id  # same second, same pid, same marker text
 
 
@@ -126,8 +132,15 @@ def test_a_marker_takes_only_a_recent_request() -> None:
 
 
 # -- features profile created --------------------------------------------------------------
-def create(web: Web, fp_id: int, learn: str | None, pid: int = W1, metric: str = M,
-           ts: int = TS, context: str = "training_data") -> None:
+def create(
+    web: Web,
+    fp_id: int,
+    learn: str | None,
+    pid: int = W1,
+    metric: str = M,
+    ts: int = TS,
+    context: str = "training_data",
+) -> None:
     web.request(pid, url(timestamp=ts, metric=metric, add_fp="true", learn=learn or "true"))
     web.add(pid, L.fp_requested(context, metric, ts, 7))
     web.add(pid, L.learn_full_duration_days(30))
@@ -147,11 +160,13 @@ def test_created_with_and_without_learn(version: str) -> None:
     create(web, 1234, "true")
     create(web, 1235, "false", pid=W2, metric=M2, ts=TS2)
     events = web.events()
-    assert [(e.fp_id, e.metric, e.anomaly_timestamp, e.user_id, e.learn, e.learn_days)
-            for e in events] == [(1234, M, TS, 7, True, 30), (1235, M2, TS2, 7, False, 30)]
+    assert [
+        (e.fp_id, e.metric, e.anomaly_timestamp, e.user_id, e.learn, e.learn_days) for e in events
+    ] == [(1234, M, TS, 7, True, 30), (1235, M2, TS2, 7, False, 30)]
     assert all(isinstance(e, FeaturesProfileCreated) for e in events)
-    assert all(e.message.startswith("create_features_profile :: new ionosphere fp_id: ")
-               for e in events)
+    assert all(
+        e.message.startswith("create_features_profile :: new ionosphere fp_id: ") for e in events
+    )
 
 
 def test_created_with_ionosphere_learn_off_ends_at_the_next_line_or_at_finish() -> None:
@@ -179,13 +194,20 @@ def test_created_interleaved_creates_are_told_apart_by_fp_dir_and_work_item() ->
     ]
     events = run(*lines)
     assert [(e.fp_id, e.metric, e.user_id, e.learn) for e in events] == [
-        (12, M2, 2, True), (11, M, 1, True)]
+        (12, M2, 2, True),
+        (11, M, 1, True),
+    ]
 
 
 def test_learn_work_line_alone_is_a_creation() -> None:
     [event] = run(L.line(T, W1, L.learn_work_added("learn_fp_human", TS, M, 99, 0)))
     assert (event.fp_id, event.metric, event.anomaly_timestamp, event.learn, event.user_id) == (
-        99, M, TS, True, None)
+        99,
+        M,
+        TS,
+        True,
+        None,
+    )
 
 
 @pytest.mark.parametrize("context", ["ionosphere_learn", "ionosphere_echo", "features_profiles"])
@@ -196,9 +218,11 @@ def test_creates_of_other_contexts_are_no_webapp_creation(context: str) -> None:
 
 
 def test_create_that_made_no_fp_is_no_event() -> None:
-    lines = [L.line(T, W1, L.fp_requested("training_data", M, TS, 1)),
-             L.line(T, W1, L.disposing_engine()),
-             L.line(T + timedelta(seconds=300), W2, L.completed_request("r", 1.0))]
+    lines = [
+        L.line(T, W1, L.fp_requested("training_data", M, TS, 1)),
+        L.line(T, W1, L.disposing_engine()),
+        L.line(T + timedelta(seconds=300), W2, L.completed_request("r", 1.0)),
+    ]
     parser = LogParser("webapp")
     assert parser.feed("".join(lines).encode()) + parser.finish() == []
     assert parser.safe_offset == len("".join(lines).encode())  # dropped by age, not held
@@ -229,7 +253,11 @@ def test_validated_one() -> None:
     [event] = web.events()
     assert isinstance(event, FeaturesProfilesValidated)
     assert (event.fp_ids, event.metric, event.validated_count, event.profiles) == (
-        (1251,), M, 1, ())
+        (1251,),
+        M,
+        1,
+        (),
+    )
 
 
 def test_validated_in_bulk() -> None:
@@ -245,17 +273,25 @@ def test_validated_in_bulk() -> None:
     ]
     [event] = run(*lines)
     assert (event.fp_ids, event.metric, event.metric_id, event.validated_count) == (
-        (1251, 1252), M, 271, 2)
+        (1251, 1252),
+        M,
+        271,
+        2,
+    )
     assert event.profiles == (
-        ValidatedProfile(fp_id=1251, metric=M, anomaly_timestamp=TS, parent_fp_id=1240,
-                         generation=2),
-        ValidatedProfile(fp_id=1252, metric=M, anomaly_timestamp=TS + 60, parent_fp_id=None,
-                         generation=0))
+        ValidatedProfile(
+            fp_id=1251, metric=M, anomaly_timestamp=TS, parent_fp_id=1240, generation=2
+        ),
+        ValidatedProfile(
+            fp_id=1252, metric=M, anomaly_timestamp=TS + 60, parent_fp_id=None, generation=0
+        ),
+    )
     # the list line cut (over-long) or unreadable: the event stands without profiles
     cut = L.features_profiles_to_validate(rows)[:-40]
     parser = LogParser("webapp")
-    events = parser.feed("".join([L.line(T, W1, cut), L.line(T, W1, L.validated_all(271))])
-                         .encode())
+    events = parser.feed(
+        "".join([L.line(T, W1, cut), L.line(T, W1, L.validated_all(271))]).encode()
+    )
     assert [(e.metric_id, e.profiles, e.validated_count) for e in events] == [(271, (), None)]
     assert parser.stats.bad_values == 1
 
@@ -268,26 +304,33 @@ NEAR_MISSES = [
     L.generation_info_days(30),
     L.fp_pending_key(M, TS),
     "create_features_profile :: fp_id - 1234 - training data copied to /x/1795698600",
-    L.slack_post_message("#skyline", "1.2", "*TRAINED - not anomalous* - features profile id 1"
-                         "\nslack_updated for training_data_viewed True"),
+    L.slack_post_message(
+        "#skyline",
+        "1.2",
+        "*TRAINED - not anomalous* - features profile id 1"
+        "\nslack_updated for training_data_viewed True",
+    ),
     "api?airgap_filled - request argument - metric=stats.x",
 ]
 
 
 def test_near_misses_make_nothing() -> None:
     lines = [L.line(T, W1, msg) for msg in NEAR_MISSES]
-    lines += [L.gunicorn_line(T, W1, "ERROR", L.validated_fp_id(5)),
-              L.bin_line(T, 999, "webapp", L.disabling_fp_ids([5])),
-              "  " + L.validated_fp_id(5) + "\n"]
+    lines += [
+        L.gunicorn_line(T, W1, "ERROR", L.validated_fp_id(5)),
+        L.bin_line(T, 999, "webapp", L.disabling_fp_ids([5])),
+        "  " + L.validated_fp_id(5) + "\n",
+    ]
     assert run(*lines) == []
 
 
 def test_created_released_by_age_is_not_emitted_again_by_its_late_learn_line() -> None:
-    lines = [L.line(T, W1, L.fp_requested("training_data", M, TS, 1)),
-             L.line(T, W1, L.new_fp_id(55)),
-             L.line(T + timedelta(seconds=121), W2, L.request_argument("a", "b")),
-             L.line(T + timedelta(seconds=122), W1, L.learn_work_added("learn_fp_human", TS, M,
-                                                                       55, 0))]
+    lines = [
+        L.line(T, W1, L.fp_requested("training_data", M, TS, 1)),
+        L.line(T, W1, L.new_fp_id(55)),
+        L.line(T + timedelta(seconds=121), W2, L.request_argument("a", "b")),
+        L.line(T + timedelta(seconds=122), W1, L.learn_work_added("learn_fp_human", TS, M, 55, 0)),
+    ]
     events = run(*lines)
     assert [(e.fp_id, e.learn, e.source.line) for e in events] == [(55, False, 2)]
 

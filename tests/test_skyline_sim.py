@@ -60,9 +60,14 @@ def test_restart_rewrites_the_same_inode_with_old_content_first(tmp_path: Path) 
         assert text.startswith(old[0].text + old[1].text)
         assert "Testing algorithms" not in text  # truncated by python-daemon: lost
         assert [x.text for x in app.lost] == [app.lost[0].text]
-        order = ["stopping process", "all mirage processes have been stopped - OK",
-                 "new line", "mirage.d :: process removed log.wait file, starting log management",
-                 "mirage.d :: log management done", "starting mirage run"]
+        order = [
+            "stopping process",
+            "all mirage processes have been stopped - OK",
+            "new line",
+            "mirage.d :: process removed log.wait file, starting log management",
+            "mirage.d :: log management done",
+            "starting mirage run",
+        ]
         positions = [text.index(marker) for marker in order]
         assert positions == sorted(positions)
         assert sorted(p.name for p in tmp_path.iterdir()) == ["mirage.log"]

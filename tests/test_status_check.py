@@ -16,8 +16,13 @@ from tests.support.store_queries import save_file
 
 def cli(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
     full_env = {k: v for k, v in os.environ.items() if k != "SLACK_BOT_TOKEN"} | (env or {})
-    return subprocess.run([sys.executable, "-m", "sidecar", *args], capture_output=True,
-                          text=True, env=full_env, timeout=60)
+    return subprocess.run(
+        [sys.executable, "-m", "sidecar", *args],
+        capture_output=True,
+        text=True,
+        env=full_env,
+        timeout=60,
+    )
 
 
 def write_config(tmp_path: Path, base_url: str, **slack: str) -> Path:
@@ -38,8 +43,19 @@ def test_status_reports_lag_outbox_threads_and_last_error(tmp_path, fake_slack):
     log.write_bytes(b"x" * 1000)
     st = log.stat()
     store = Store.open(config.state.path)
-    save_file(store, FileState(key="k", path=str(log), app="mirage", dev=st.st_dev,
-                              inode=st.st_ino, head_hash="h", head_len=10, offset=400))
+    save_file(
+        store,
+        FileState(
+            key="k",
+            path=str(log),
+            app="mirage",
+            dev=st.st_dev,
+            inode=st.st_ino,
+            head_hash="h",
+            head_len=10,
+            offset=400,
+        ),
+    )
     store.ingest([alert(), alert(ts=1), alert(ts=2, namespace="nowhere")], None)
     drain(store, config, deliverer_for(store, config))
     store.ingest([alert(ts=3)], None)
@@ -86,8 +102,9 @@ def test_status_without_a_database_says_so(tmp_path):
 
 def test_check_passes_with_a_working_token_and_member_channels(tmp_path, fake_slack):
     cid = fake_slack.channel_id("#skyline")
-    cfg_file = write_config(tmp_path, fake_slack.base_url, default_channel="#skyline",
-                            default_channel_id=cid)
+    cfg_file = write_config(
+        tmp_path, fake_slack.base_url, default_channel="#skyline", default_channel_id=cid
+    )
     (tmp_path / "logs" / "mirage.log").write_text("")
     out = cli("check", "--config", str(cfg_file), env={"SLACK_BOT_TOKEN": fake_slack.token})
     assert out.returncode == 0, out.stdout + out.stderr
@@ -97,8 +114,9 @@ def test_check_passes_with_a_working_token_and_member_channels(tmp_path, fake_sl
 
 def test_check_fails_on_revoked_token_missing_logs_and_outside_channel(tmp_path, fake_slack):
     cid = fake_slack.add_channel("#outside", member=False)
-    cfg_file = write_config(tmp_path, fake_slack.base_url, default_channel="#outside",
-                            default_channel_id=cid)
+    cfg_file = write_config(
+        tmp_path, fake_slack.base_url, default_channel="#outside", default_channel_id=cid
+    )
     out = cli("check", "--config", str(cfg_file), env={"SLACK_BOT_TOKEN": fake_slack.token})
     assert out.returncode == 1
     assert "the bot is not in the channel" in out.stdout
@@ -113,14 +131,20 @@ def test_check_fails_on_revoked_token_missing_logs_and_outside_channel(tmp_path,
 def test_check_covers_boundary_slack_opts_channels(tmp_path, fake_slack):
     cid = fake_slack.channel_id("#skyline")
     edge = fake_slack.add_channel("#edge", member=False)
-    cfg_file = write_config(tmp_path, fake_slack.base_url, default_channel="#skyline",
-                            default_channel_id=cid)
-    cfg_file.write_text(cfg_file.read_text().replace(
-        "[state]\n", f'[slack.boundary_channels]\n"stats" = "{edge}"\n[state]\n'))
+    cfg_file = write_config(
+        tmp_path, fake_slack.base_url, default_channel="#skyline", default_channel_id=cid
+    )
+    cfg_file.write_text(
+        cfg_file.read_text().replace(
+            "[state]\n", f'[slack.boundary_channels]\n"stats" = "{edge}"\n[state]\n'
+        )
+    )
     out = cli("check", "--config", str(cfg_file), env={"SLACK_BOT_TOKEN": fake_slack.token})
     assert out.returncode == 1
-    assert (f"{edge} ({edge}, from BOUNDARY_SLACK_OPTS['channels']['stats']): the bot is not in"
-            " the channel") in out.stdout
+    assert (
+        f"{edge} ({edge}, from BOUNDARY_SLACK_OPTS['channels']['stats']): the bot is not in"
+        " the channel"
+    ) in out.stdout
 
 
 def test_broken_config_is_one_clear_error(tmp_path):
@@ -141,8 +165,9 @@ def test_check_fails_when_skylines_own_slack_is_on(tmp_path):
     settings = tmp_path / "settings.py"
     settings.write_text("SLACK_ENABLED = True\nLOG_PATH = '%s'\n" % (tmp_path / "logs"))
     cfg_file = write_config(tmp_path, "http://127.0.0.1:9/api/")
-    cfg_file.write_text(cfg_file.read_text().replace(
-        "[skyline]\n", f'[skyline]\nsettings_py = "{settings}"\n'))
+    cfg_file.write_text(
+        cfg_file.read_text().replace("[skyline]\n", f'[skyline]\nsettings_py = "{settings}"\n')
+    )
     out = cli("check", "--config", str(cfg_file), "--offline")
     assert out.returncode == 1 and "SLACK_ENABLED is True" in out.stdout
     settings.write_text(settings.read_text().replace("True", "False"))
@@ -152,17 +177,22 @@ def test_check_fails_when_skylines_own_slack_is_on(tmp_path):
 
 def test_check_names_the_file_scopes_graph_alerts_need(tmp_path, fake_slack):
     cid = fake_slack.channel_id("#skyline")
-    cfg_file = write_config(tmp_path, fake_slack.base_url, default_channel="#skyline",
-                            default_channel_id=cid)
-    cfg_file.write_text(cfg_file.read_text().replace(
-        "[skyline]\n", f'[skyline]\nionosphere_data_folder = "{tmp_path}"\n'))
+    cfg_file = write_config(
+        tmp_path, fake_slack.base_url, default_channel="#skyline", default_channel_id=cid
+    )
+    cfg_file.write_text(
+        cfg_file.read_text().replace(
+            "[skyline]\n", f'[skyline]\nionosphere_data_folder = "{tmp_path}"\n'
+        )
+    )
     token = {"SLACK_BOT_TOKEN": fake_slack.token}
     out = cli("check", "--config", str(cfg_file), env=token)
     assert out.returncode == 0, out.stdout + out.stderr
     assert "files:write: alert graphs can be uploaded" in out.stdout
     assert f"graphs from {tmp_path}" in out.stdout
-    fake_slack.set_scopes({"chat:write", "reactions:write", "channels:history",
-                           "channels:read", "files:write"})
+    fake_slack.set_scopes(
+        {"chat:write", "reactions:write", "channels:history", "channels:read", "files:write"}
+    )
     out = cli("check", "--config", str(cfg_file), env=token)
     assert out.returncode == 0 and "lacks files:read" in out.stdout
     fake_slack.set_scopes({"chat:write", "reactions:write", "channels:history", "channels:read"})

@@ -51,11 +51,15 @@ def append(path: Path, data: bytes) -> None:
         os.close(fd)
 
 
-def make(log_dir: Path, clock: Clock, known: list[FileState] | None = None,
-         **kw: object) -> Tailer:
-    opts: dict[str, object] = {"from_start": True, "use_watchdog": False, "settle_seconds": 1.0,
-                               "clock": clock, "rewrite_max_seconds": 30.0,
-                               "drain_seconds": 60.0}
+def make(log_dir: Path, clock: Clock, known: list[FileState] | None = None, **kw: object) -> Tailer:
+    opts: dict[str, object] = {
+        "from_start": True,
+        "use_watchdog": False,
+        "settle_seconds": 1.0,
+        "clock": clock,
+        "rewrite_max_seconds": 30.0,
+        "drain_seconds": 60.0,
+    }
     opts.update(kw)
     return Tailer(log_dir, ["analyzer", "mirage"], known or [], **opts)  # type: ignore[arg-type]
 
@@ -97,8 +101,16 @@ def test_followed_names() -> None:
     apps = ["analyzer", "analyzer_batch", "webapp"]
     assert followed_app("analyzer.log", apps) == "analyzer"
     assert followed_app("analyzer_batch.log.2026-11-25", apps) == "analyzer_batch"
-    for name in ("analyzer.log.last", "analyzer.log.new", "analyzer.log.lock", "analyzer.log.wait",
-                 "analyzer.log.2026-11-25.gz", "webapp.access.log", "flux.log", "analyzer.log.1"):
+    for name in (
+        "analyzer.log.last",
+        "analyzer.log.new",
+        "analyzer.log.lock",
+        "analyzer.log.wait",
+        "analyzer.log.2026-11-25.gz",
+        "webapp.access.log",
+        "flux.log",
+        "analyzer.log.1",
+    ):
         assert followed_app(name, apps) is None, name
 
 
@@ -191,8 +203,9 @@ def test_skyline_restart_rewrite_continues_in_place(tmp_path: Path, clock: Clock
     tailer = make(tmp_path, clock)
     drain(tailer)
     sh = f'L="{log}"'
-    subprocess.run(["bash", "-c", f'{sh}; cat "$L" > "$L.last"; touch "$L.lock" "$L.wait"'],
-                   check=True)
+    subprocess.run(
+        ["bash", "-c", f'{sh}; cat "$L" > "$L.last"; touch "$L.lock" "$L.wait"'], check=True
+    )
     with open(log, "w+"):  # python-daemon: open(stdout_path, 'w+t')
         pass
     new = recs(500, 3, "starting")
@@ -200,8 +213,15 @@ def test_skyline_restart_rewrite_continues_in_place(tmp_path: Path, clock: Clock
     assert drain(tailer) == []  # shrunk: settling, nothing read
     clock.advance(5)
     assert drain(tailer) == []  # still settling: the lock files are there
-    subprocess.run(["bash", "-c", f'{sh}; cat "$L.last" "$L" > "$L.new"; cat "$L.new" > "$L";'
-                    f' rm -f "$L.last" "$L.new" "$L.wait" "$L.lock"'], check=True)
+    subprocess.run(
+        [
+            "bash",
+            "-c",
+            f'{sh}; cat "$L.last" "$L" > "$L.new"; cat "$L.new" > "$L";'
+            f' rm -f "$L.last" "$L.new" "$L.wait" "$L.lock"',
+        ],
+        check=True,
+    )
     append(log, rec(503, "log management done"))
     got = drain(tailer)
     assert data_of(got) == new + rec(503, "log management done")
@@ -221,16 +241,24 @@ def test_lines_destroyed_by_the_truncation_are_cut_back(tmp_path: Path, clock: C
     tailer = make(tmp_path, clock)
     drain(tailer)
     sh = f'L="{log}"'
-    subprocess.run(["bash", "-c", f'{sh}; cat "$L" > "$L.last"; touch "$L.lock" "$L.wait"'],
-                   check=True)
+    subprocess.run(
+        ["bash", "-c", f'{sh}; cat "$L" > "$L.last"; touch "$L.lock" "$L.wait"'], check=True
+    )
     append(log, rec(400, "Testing algorithms"))
     assert data_of(drain(tailer)) == rec(400, "Testing algorithms")
     with open(log, "w+"):
         pass
     new = recs(500, 3, "starting")
     append(log, new)
-    subprocess.run(["bash", "-c", f'{sh}; cat "$L.last" "$L" > "$L.new"; cat "$L.new" > "$L";'
-                    f' rm -f "$L.last" "$L.new" "$L.wait" "$L.lock"'], check=True)
+    subprocess.run(
+        [
+            "bash",
+            "-c",
+            f'{sh}; cat "$L.last" "$L" > "$L.new"; cat "$L.new" > "$L";'
+            f' rm -f "$L.last" "$L.new" "$L.wait" "$L.lock"',
+        ],
+        check=True,
+    )
     got = drain(tailer)
     assert data_of(got) == new
     assert got[0].restart and got[0].before.offset == len(old)

@@ -26,21 +26,22 @@ def skyline_text(n: int, seed: int = 0) -> bytes:
 def test_anchor_is_a_function_of_content_and_offset() -> None:
     data = skyline_text(100)
     for offset in (0, 10, ANCHOR_MAX, ANCHOR_MAX + 1, len(data)):
-        exact = anchor_of(data[max(0, offset - ANCHOR_MAX):offset], offset)
+        exact = anchor_of(data[max(0, offset - ANCHOR_MAX) : offset], offset)
         padded = anchor_of(data[:offset], offset)  # extra leading bytes are ignored
         assert exact == padded
     # past ANCHOR_MAX the window starts at a line start
     offset = len(data)
     _, length = anchor_of(data, offset)
-    assert length <= ANCHOR_MAX and data[offset - length - 1:offset - length] == b"\n"
+    assert length <= ANCHOR_MAX and data[offset - length - 1 : offset - length] == b"\n"
     # a single line longer than the window: the last ANCHOR_MAX bytes
     long = b"y" * 10000
     assert anchor_of(long, len(long)) == (digest(long[-ANCHOR_MAX:]), ANCHOR_MAX)
 
 
 @pytest.mark.parametrize("block", [997, 5000, 1 << 20])
-def test_find_anchor_finds_first_matching_line_end(tmp_path: Path, block: int,
-                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+def test_find_anchor_finds_first_matching_line_end(
+    tmp_path: Path, block: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setattr(fileid, "_SCAN_BLOCK", block)  # exercise block boundaries
     data = skyline_text(400, seed=block)
     path = tmp_path / "log"

@@ -20,8 +20,9 @@ from tests.support.slack_pipeline import METRIC, TS, alert, lifecycle, make_conf
 def alert_text(metric: str = METRIC, app: str = "mirage") -> str:
     """The alert text the sidecar (and Skyline) writes, as render makes it."""
     opts = SkylineOptions(url="https://skyline.example.com")
-    event = replace(alert(metric=metric), app=app,
-                    context="Analyzer" if app == "analyzer" else "Mirage")
+    event = replace(
+        alert(metric=metric), app=app, context="Analyzer" if app == "analyzer" else "Mirage"
+    )
     return render.alert_text(event, opts, anomaly_timestamp=TS)
 
 
@@ -52,8 +53,11 @@ def test_metadata_carries_the_key_of_a_text_post():
     meta = action_metadata("a1", "e1", **alert_payload(METRIC, TS, "host-a"))
     msg = {"ts": "1.000001", "text": "no link", "metadata": meta}
     assert message_keys(msg) == {(METRIC, TS)}
-    foreign = {"ts": "1.000001", "text": "", "metadata": {"event_type": "other",
-                                                         "event_payload": meta["event_payload"]}}
+    foreign = {
+        "ts": "1.000001",
+        "text": "",
+        "metadata": {"event_type": "other", "event_payload": meta["event_payload"]},
+    }
     assert message_keys(foreign) == set()
 
 
@@ -87,8 +91,9 @@ def test_the_planner_asks_for_a_search_and_waits_for_it_whatever_the_grace(tmp_p
     stale = plan_event(viewed, store, clustered, ingested_at=450.0, now=451.0)
     assert stale.searches and stale.wait_until is not None
     # a miss made after the event came answers it even when misses are not cached
-    uncached = replace(clustered, sidecar=SidecarOptions(cluster=True,
-                                                         thread_search_miss_seconds=0.0))
+    uncached = replace(
+        clustered, sidecar=SidecarOptions(cluster=True, thread_search_miss_seconds=0.0)
+    )
     assert plan_event(viewed, store, uncached, ingested_at=99.0, now=460.0).wait_until is None
     assert plan_event(viewed, store, uncached, ingested_at=101.0, now=460.0).searches
     # found: a reply in that thread
@@ -104,11 +109,16 @@ def test_sidecar_settings(tmp_path):
     config = load_config(cfg, environ={})
     assert config.clustered  # HORIZON_SHARDS with two hosts: a cluster
     assert config.sidecar.name == socket.gethostname().split(".")[0]
-    cfg.write_text("[sidecar]\nhost = 'sky-2'\ncluster = false\nthread_search_hours = 6\n"
-                   "thread_search_pages = 2\nthread_search_miss_seconds = 60\n")
+    cfg.write_text(
+        "[sidecar]\nhost = 'sky-2'\ncluster = false\nthread_search_hours = 6\n"
+        "thread_search_pages = 2\nthread_search_miss_seconds = 60\n"
+    )
     config = load_config(cfg, environ={})
     assert not config.clustered
     assert config.sidecar.name == "sky-2"
-    assert (config.sidecar.thread_search_hours, config.sidecar.thread_search_pages,
-            config.sidecar.thread_search_miss_seconds) == (6.0, 2, 60.0)
+    assert (
+        config.sidecar.thread_search_hours,
+        config.sidecar.thread_search_pages,
+        config.sidecar.thread_search_miss_seconds,
+    ) == (6.0, 2, 60.0)
     assert config.metrics.path == "skyline.slack_sidecar.sky-2"

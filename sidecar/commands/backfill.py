@@ -41,8 +41,11 @@ class Progress:
         self.total = sum(p.stat().st_size for p in paths)
         self.tty = sys.stderr.isatty()
         self.done: dict[Path, int] = {}
-        self.bar = click.progressbar(length=self.total, label="backfill", file=sys.stderr,
-                                     show_pos=False) if self.tty else None
+        self.bar = (
+            click.progressbar(length=self.total, label="backfill", file=sys.stderr, show_pos=False)
+            if self.tty
+            else None
+        )
 
     def __call__(self, path: Path, done: int, total: int) -> None:
         before = self.done.get(path, 0)
@@ -51,8 +54,11 @@ class Progress:
             self.bar.update(done - before)
         elif done >= total and before < total:
             read = sum(self.done.values())
-            click.echo(f"backfill: {path} done ({read * 100 // max(self.total, 1)}% of"
-                       f" {self.total} bytes)", err=True)
+            click.echo(
+                f"backfill: {path} done ({read * 100 // max(self.total, 1)}% of"
+                f" {self.total} bytes)",
+                err=True,
+            )
 
     def __enter__(self) -> Progress:
         if self.bar is not None:
@@ -66,28 +72,44 @@ class Progress:
 
 def deliver_all(pipeline: Pipeline) -> None:
     """Deliver the outbox to the end, paced like the daemon, reporting as it goes."""
+
     def progress(pending: int) -> None:
         click.echo(f"backfill: {pending} Slack actions to go", err=True)
 
     pipeline.drain(stop_when_halted=True, progress=progress)
     if pipeline.deliverer is not None and pipeline.deliverer.halted:
-        raise click.ClickException(f"Slack delivery halted: {pipeline.deliverer.halted}; the"
-                                   " rest stays in the outbox for `run`")
+        raise click.ClickException(
+            f"Slack delivery halted: {pipeline.deliverer.halted}; the"
+            " rest stays in the outbox for `run`"
+        )
 
 
 @click.command()
 @config_option
 @click.option("--since", callback=_date, help="Only files of this date and later (YYYY-MM-DD).")
 @click.option("--until", callback=_date, help="Only files of this date and earlier.")
-@click.option("--post", is_flag=True,
-              help="Post what the old events call for (alerts, replies, reactions). Without it"
-                   " backfill only records them, so later events find their threads.")
-@click.option("--dry-run", is_flag=True,
-              help="Read and plan, print intended Slack actions (with --post), write nothing.")
+@click.option(
+    "--post",
+    is_flag=True,
+    help="Post what the old events call for (alerts, replies, reactions). Without it"
+    " backfill only records them, so later events find their threads.",
+)
+@click.option(
+    "--dry-run",
+    is_flag=True,
+    help="Read and plan, print intended Slack actions (with --post), write nothing.",
+)
 @format_option
 @click.argument("files", nargs=-1, type=click.Path(path_type=Path))
-def backfill(config_path: Path | None, since: date | None, until: date | None, post: bool,
-             dry_run: bool, fmt: str, files: tuple[Path, ...]) -> None:
+def backfill(
+    config_path: Path | None,
+    since: date | None,
+    until: date | None,
+    post: bool,
+    dry_run: bool,
+    fmt: str,
+    files: tuple[Path, ...],
+) -> None:
     """Read Skyline's old logs: rotated <app>.log.YYYY-MM-DD files (.gz too), <app>.log.last
     left by a failed restart, and the live logs, oldest first across apps, so that an alert is
     known before the lifecycle events that refer to it. Files already read (by the daemon or an
@@ -136,15 +158,19 @@ def _backfill(config: Any, paths: list[Path], *, post: bool, dry_run: bool, fmt:
             line += f" ({f.reason})"
         click.echo(line, err=True)
     actions = store.counts()["outbox_pending"]
-    click.echo(f"backfill: {result.events_new} new events, {planned} planned, {actions} Slack"
-               f" actions{'' if post else ' (record only: use --post to post)'};"
-               f" {len(paths)} files in {(datetime.now() - started).total_seconds():.1f}s;"
-               f" events stored by kind: {dict(sorted(kinds.items()))}", err=True)
+    click.echo(
+        f"backfill: {result.events_new} new events, {planned} planned, {actions} Slack"
+        f" actions{'' if post else ' (record only: use --post to post)'};"
+        f" {len(paths)} files in {(datetime.now() - started).total_seconds():.1f}s;"
+        f" events stored by kind: {dict(sorted(kinds.items()))}",
+        err=True,
+    )
     if post and actions:
         pipeline.deliverer = make_deliverer(config, store, dry_run=dry_run, fmt=fmt)
         deliver_all(pipeline)
     failed = result.by_action("failed")
     store.close()
     if failed:
-        raise click.ClickException(f"{len(failed)} file(s) could not be read: "
-                                   + ", ".join(map(str, failed)))
+        raise click.ClickException(
+            f"{len(failed)} file(s) could not be read: " + ", ".join(map(str, failed))
+        )

@@ -59,8 +59,10 @@ def check_skyline_slack_off(config: Config, c: Checks) -> None:
         c.fail(f"cannot read {config.skyline.settings_py}: {exc}")
         return
     if enabled:
-        c.fail(f"{config.skyline.settings_py}: SLACK_ENABLED is True; set it to False, the"
-               " sidecar is the Slack integration (otherwise alerts are posted twice)")
+        c.fail(
+            f"{config.skyline.settings_py}: SLACK_ENABLED is True; set it to False, the"
+            " sidecar is the Slack integration (otherwise alerts are posted twice)"
+        )
     else:
         c.ok("Skyline's own Slack is off (SLACK_ENABLED = False)")
 
@@ -87,8 +89,9 @@ def check_token_file(config: Config, c: Checks) -> None:
 def channel_sources(config: Config) -> dict[str, str]:
     """Each configured channel and the SLACK_OPTS key it comes from (the first one)."""
     slack = config.slack
-    found = {slack.default_channel: "SLACK_OPTS['default_channel']"} if slack.default_channel \
-        else {}
+    found = (
+        {slack.default_channel: "SLACK_OPTS['default_channel']"} if slack.default_channel else {}
+    )
     for namespace, channels in slack.channels:
         for channel in channels:
             found.setdefault(channel, f"SLACK_OPTS['channels'][{namespace!r}]")
@@ -103,22 +106,30 @@ def check_routes(config: Config, c: Checks) -> None:
     it, so an alert that goes nowhere is lost."""
     slack = config.slack
     if not slack.default_channel and not slack.channels and not config.skyline.alerts:
-        c.fail("no channel configured: set SLACK_OPTS['default_channel'] (or [slack]"
-               " default_channel)")
+        c.fail(
+            "no channel configured: set SLACK_OPTS['default_channel'] (or [slack] default_channel)"
+        )
         return
-    missing = [(ns, alerter) for ns, alerter in config.skyline.alerts
-               if alerter in slack.alerters and not slack.channels_for(ns)]
+    missing = [
+        (ns, alerter)
+        for ns, alerter in config.skyline.alerts
+        if alerter in slack.alerters and not slack.channels_for(ns)
+    ]
     for namespace, alerter in missing:
-        c.fail(f"ALERTS namespace {namespace!r} ({alerter}) routes to no channel: set"
-               f" SLACK_OPTS['channels'][{namespace!r}] or SLACK_OPTS['default_channel']")
+        c.fail(
+            f"ALERTS namespace {namespace!r} ({alerter}) routes to no channel: set"
+            f" SLACK_OPTS['channels'][{namespace!r}] or SLACK_OPTS['default_channel']"
+        )
     if not missing:
         c.ok("every Slack alert routes to a channel")
 
 
 def check_slack(config: Config, c: Checks) -> None:
     if config.token is None:
-        c.fail("no Slack token (SLACK_BOT_TOKEN, [slack] token_file, systemd credential"
-               " slack-token, or settings.py bot_user_oauth_access_token)")
+        c.fail(
+            "no Slack token (SLACK_BOT_TOKEN, [slack] token_file, systemd credential"
+            " slack-token, or settings.py bot_user_oauth_access_token)"
+        )
         return
     gw = WebGateway(config.token.reveal(), config.slack.base_url)
     try:
@@ -139,10 +150,13 @@ def check_slack(config: Config, c: Checks) -> None:
                     c.fail(f"cannot resolve channel names: {exc}")
                     return
             channel_id = listing.get(normalise(name)) or (
-                name if name in listing.values() else None)
+                name if name in listing.values() else None
+            )
         if channel_id is None:
-            c.fail(f"{name} (from {source}): no such channel for the bot (misspelt, archived,"
-                   " or private without the bot in it)")
+            c.fail(
+                f"{name} (from {source}): no such channel for the bot (misspelt, archived,"
+                " or private without the bot in it)"
+            )
             continue
         try:
             info = gw.channel_info(channel_id)
@@ -152,8 +166,9 @@ def check_slack(config: Config, c: Checks) -> None:
         if info.get("is_archived"):
             c.fail(f"{name} ({channel_id}, from {source}) is archived")
         elif not info.get("is_member"):
-            c.fail(f"{name} ({channel_id}, from {source}): the bot is not in the channel"
-                   " (/invite it)")
+            c.fail(
+                f"{name} ({channel_id}, from {source}): the bot is not in the channel (/invite it)"
+            )
         else:
             c.ok(f"{name} ({channel_id}): bot is a member")
 
@@ -173,11 +188,15 @@ def check_file_scopes(config: Config, gw: WebGateway, c: Checks) -> None:
     if "files:write" in scopes:
         c.ok("files:write: alert graphs can be uploaded")
     else:
-        c.fail("the token lacks files:write: alert graphs cannot be uploaded (add the scope,"
-               " or set [slack] graph_images = false for text alerts)")
+        c.fail(
+            "the token lacks files:write: alert graphs cannot be uploaded (add the scope,"
+            " or set [slack] graph_images = false for text alerts)"
+        )
     if "files:read" not in scopes:
-        c.warn("the token lacks files:read: an alert's thread is looked for in the channel"
-               " history instead of files.info (slower)")
+        c.warn(
+            "the token lacks files:read: an alert's thread is looked for in the channel"
+            " history instead of files.info (slower)"
+        )
 
 
 def check_graphs(config: Config, c: Checks) -> None:
@@ -190,25 +209,35 @@ def check_graphs(config: Config, c: Checks) -> None:
     if folder is None:
         source = f"Graphite {sky.graphite_url}" if sky.graphite_url else "nowhere"
         (c.ok if sky.graphite_url else c.warn)(
-            f"no Ionosphere data folder (IONOSPHERE_DATA_FOLDER): graphs from {source}")
+            f"no Ionosphere data folder (IONOSPHERE_DATA_FOLDER): graphs from {source}"
+        )
     elif not os.access(folder, os.R_OK | os.X_OK):
-        c.warn(f"Ionosphere data folder {folder} is missing or not readable by this user:"
-               " alerts fall back to Graphite or text")
+        c.warn(
+            f"Ionosphere data folder {folder} is missing or not readable by this user:"
+            " alerts fall back to Graphite or text"
+        )
     else:
         c.ok(f"graphs from {folder}")
+
+
 def check_carbon(config: Config, c: Checks) -> None:
     """Carbon unreachable is a warning: delivery does not depend on it."""
     opts = config.metrics
     if not opts.active or opts.carbon is None:
-        c.ok("metrics off (no carbon: set [metrics] carbon or GRAPHITE_HOST in settings.py)"
-             if opts.enabled else "metrics off ([metrics] enabled = false)")
+        c.ok(
+            "metrics off (no carbon: set [metrics] carbon or GRAPHITE_HOST in settings.py)"
+            if opts.enabled
+            else "metrics off ([metrics] enabled = false)"
+        )
         return
     error = probe(*opts.carbon, timeout=opts.timeout_seconds)
     if error is None:
         c.ok(f"carbon {opts.target} reachable (metrics as {opts.path}.*)")
     else:
-        c.warn(f"carbon {opts.target} unreachable: {error} (metrics are retried every"
-               f" {opts.interval_seconds:g} s; delivery does not depend on them)")
+        c.warn(
+            f"carbon {opts.target} unreachable: {error} (metrics are retried every"
+            f" {opts.interval_seconds:g} s; delivery does not depend on them)"
+        )
 
 
 @click.command()

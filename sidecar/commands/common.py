@@ -23,12 +23,19 @@ from sidecar.slack.pacing import Limiter
 from sidecar.state.store import FatalStoreError, Store, StoreError, damaged
 
 config_option = click.option(
-    "--config", "config_path", type=click.Path(path_type=Path, dir_okay=False),
-    envvar="SKYLINE_SIDECAR_CONFIG", show_envvar=True,
+    "--config",
+    "config_path",
+    type=click.Path(path_type=Path, dir_okay=False),
+    envvar="SKYLINE_SIDECAR_CONFIG",
+    show_envvar=True,
     help="TOML configuration file (default: none; Skyline's settings.py can be named in it).",
 )
 format_option = click.option(
-    "--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True,
+    "--format",
+    "fmt",
+    type=click.Choice(["text", "json"]),
+    default="text",
+    show_default=True,
     help="Output for people (text) or one JSON object per line (json).",
 )
 
@@ -68,8 +75,9 @@ def setup_logging(*, dry_run: bool) -> None:
     configure_logging(stream=sys.stderr if dry_run else None)
 
 
-def make_deliverer(config: Config, store: Store, *, dry_run: bool, fmt: str = "text",
-                   out: TextIO | None = None) -> Deliverer:
+def make_deliverer(
+    config: Config, store: Store, *, dry_run: bool, fmt: str = "text", out: TextIO | None = None
+) -> Deliverer:
     slack = config.slack
     channel_ids: Callable[[str], str | None] = slack.channel_id_for
     limiter = Limiter()
@@ -89,9 +97,15 @@ def make_deliverer(config: Config, store: Store, *, dry_run: bool, fmt: str = "t
             )
         gateway = WebGateway(config.token.reveal(), slack.base_url, icon_emoji=slack.icon_emoji)
     # A dry run neither waits for graphs nor fetches them: it names the file or the URL.
-    return Deliverer(store, gateway, limiter=limiter, max_age=slack.max_retry_age_seconds,
-                     channel_ids=channel_ids,
-                     image_wait=0.0 if dry_run else slack.image_wait_seconds,
-                     fetcher=graph.DescribingFetcher() if dry_run else graph.Fetcher(),
-                     attend=attend, sidecar=config.sidecar,
-                     clustered=config.clustered)
+    return Deliverer(
+        store,
+        gateway,
+        limiter=limiter,
+        max_age=slack.max_retry_age_seconds,
+        channel_ids=channel_ids,
+        image_wait=0.0 if dry_run else slack.image_wait_seconds,
+        fetcher=graph.DescribingFetcher() if dry_run else graph.Fetcher(),
+        attend=attend,
+        sidecar=config.sidecar,
+        clustered=config.clustered,
+    )

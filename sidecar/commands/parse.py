@@ -84,15 +84,29 @@ def _unreadable(path: str, exc: OSError) -> bool:
 
 @click.command()
 @click.argument("files", nargs=-1, required=True, metavar="FILE...")
-@click.option("--app", type=click.Choice(APPS),
-              help="The Skyline app that wrote the files (default: from each file's name).")
-@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text",
-              show_default=True, help="text: readable lines; json: one event object per line.")
-@click.option("--stats", "show_stats", is_flag=True,
-              help="Also print each file's counters (lines, events, bad values...) on stderr.")
+@click.option(
+    "--app",
+    type=click.Choice(APPS),
+    help="The Skyline app that wrote the files (default: from each file's name).",
+)
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["text", "json"]),
+    default="text",
+    show_default=True,
+    help="text: readable lines; json: one event object per line.",
+)
+@click.option(
+    "--stats",
+    "show_stats",
+    is_flag=True,
+    help="Also print each file's counters (lines, events, bad values...) on stderr.",
+)
 @click.pass_context
-def parse(ctx: click.Context, files: tuple[str, ...], app: str | None, fmt: str,
-          show_stats: bool) -> None:
+def parse(
+    ctx: click.Context, files: tuple[str, ...], app: str | None, fmt: str, show_stats: bool
+) -> None:
     """Print the events found in Skyline log FILEs, one per line, without posting anything.
 
     The app is inferred from each file's name (analyzer.log, mirage.log.2026-11-25,
@@ -110,8 +124,11 @@ def parse(ctx: click.Context, files: tuple[str, ...], app: str | None, fmt: str,
         for path in files:
             name = app or app_from_path(path)
             if name is None:
-                click.echo(f"skyline-sidecar: cannot tell which Skyline app wrote {path} from "
-                           f"its name (expected {', '.join(APPS)}.log*); pass --app", err=True)
+                click.echo(
+                    f"skyline-sidecar: cannot tell which Skyline app wrote {path} from "
+                    f"its name (expected {', '.join(APPS)}.log*); pass --app",
+                    err=True,
+                )
                 failed = True
             elif not parse_file(path, name, fmt=fmt, show_stats=show_stats):
                 failed = True

@@ -34,17 +34,29 @@ from sidecar.tail.tailer import Tailer
 
 @click.command()
 @config_option
-@click.option("--dry-run", is_flag=True,
-              help="Print each intended Slack action instead of calling Slack; write nothing to"
-                   " the state database (an existing one is read).")
+@click.option(
+    "--dry-run",
+    is_flag=True,
+    help="Print each intended Slack action instead of calling Slack; write nothing to"
+    " the state database (an existing one is read).",
+)
 @format_option
-@click.option("--from-start", is_flag=True,
-              help="With no saved state, read the live logs from their start instead of their"
-                   " end (history is better read with `backfill`).")
-@click.option("--exit-after", type=float, default=None, hidden=True,
-              help="Stop after this many seconds (demos and tests).")
-def run(config_path: Path | None, dry_run: bool, fmt: str, from_start: bool,
-        exit_after: float | None) -> None:
+@click.option(
+    "--from-start",
+    is_flag=True,
+    help="With no saved state, read the live logs from their start instead of their"
+    " end (history is better read with `backfill`).",
+)
+@click.option(
+    "--exit-after",
+    type=float,
+    default=None,
+    hidden=True,
+    help="Stop after this many seconds (demos and tests).",
+)
+def run(
+    config_path: Path | None, dry_run: bool, fmt: str, from_start: bool, exit_after: float | None
+) -> None:
     """Tail Skyline's logs and post to Slack: an alert message per anomaly in the channels
     SLACK_OPTS['channels'] gives, then thread replies and reactions as its training data is
     viewed and its features profiles are created, learnt, disabled and validated.
@@ -61,13 +73,13 @@ def run(config_path: Path | None, dry_run: bool, fmt: str, from_start: bool,
     setup_logging(dry_run=dry_run)
     lock = nullcontext() if dry_run else exclusive(config.state.path)
     with state_errors(config), lock:
-        code = _run(config, dry_run=dry_run, fmt=fmt, from_start=from_start,
-                    exit_after=exit_after)
+        code = _run(config, dry_run=dry_run, fmt=fmt, from_start=from_start, exit_after=exit_after)
     raise SystemExit(code)
 
 
-def _run(config: Config, *, dry_run: bool, fmt: str, from_start: bool,
-         exit_after: float | None) -> int:
+def _run(
+    config: Config, *, dry_run: bool, fmt: str, from_start: bool, exit_after: float | None
+) -> int:
     if warning := token_file_exposed(config.slack.token_file):
         structlog.get_logger("sidecar.run").warning(warning)
     # Every log line says which host it speaks for (a cluster runs one sidecar per host).
@@ -76,11 +88,13 @@ def _run(config: Config, *, dry_run: bool, fmt: str, from_start: bool,
     if not dry_run:
         store.set_meta("host", config.sidecar.name)
     deliverer = make_deliverer(config, store, dry_run=dry_run, fmt=fmt)
-    tailer = Tailer(config.skyline.log_dir, config.skyline.apps, store.files(),
-                    from_start=from_start)
+    tailer = Tailer(
+        config.skyline.log_dir, config.skyline.apps, store.files(), from_start=from_start
+    )
     metrics = make_reporter(config, store, deliverer, dry_run=dry_run, fmt=fmt)
-    daemon = Daemon(config, store, Ingestor(store, tailer), deliverer, notifier=Notifier(),
-                    metrics=metrics)
+    daemon = Daemon(
+        config, store, Ingestor(store, tailer), deliverer, notifier=Notifier(), metrics=metrics
+    )
     timer = None
     if exit_after is not None:
         timer = threading.Timer(exit_after, daemon.stop_event.set)
@@ -95,13 +109,18 @@ def _run(config: Config, *, dry_run: bool, fmt: str, from_start: bool,
             timer.cancel()
 
 
-def make_reporter(config: Config, store: Store, deliverer: Deliverer, *, dry_run: bool,
-                  fmt: str) -> MetricsReporter | None:
+def make_reporter(
+    config: Config, store: Store, deliverer: Deliverer, *, dry_run: bool, fmt: str
+) -> MetricsReporter | None:
     """Metrics to carbon when a carbon host is known and they are enabled; printed in a dry run."""
     opts = config.metrics
     if not opts.active or opts.carbon is None:
         return None
-    sink: Sink = (MetricsPrinter(sys.stdout, fmt=fmt) if dry_run
-                  else CarbonClient(*opts.carbon, timeout=opts.timeout_seconds))
-    return MetricsReporter(config, store, sink, halted=lambda: deliverer.halted is not None,
-                           pacing=deliverer.pacing)
+    sink: Sink = (
+        MetricsPrinter(sys.stdout, fmt=fmt)
+        if dry_run
+        else CarbonClient(*opts.carbon, timeout=opts.timeout_seconds)
+    )
+    return MetricsReporter(
+        config, store, sink, halted=lambda: deliverer.halted is not None, pacing=deliverer.pacing
+    )

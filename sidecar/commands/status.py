@@ -80,28 +80,37 @@ def status(config_path: Path | None, fmt: str) -> None:
     if fmt == "json":
         click.echo(json.dumps(data, sort_keys=True, default=str))
         return
-    click.echo(f"host: {data['host']}" + (" (cluster: threads looked for in Slack)"
-                                           if data["clustered"] else ""))
+    click.echo(
+        f"host: {data['host']}"
+        + (" (cluster: threads looked for in Slack)" if data["clustered"] else "")
+    )
     for f in data["files"]:
         lag = "?" if f["lag_bytes"] is None else f"{f['lag_bytes']} B, {f['lag_seconds']} s"
-        click.echo(f"{f['path']}: offset {f['offset']}, lag {lag}"
-                   + (" (drained)" if f["finished"] else "")
-                   + (" (read failed part way: run backfill again)" if f.get("incomplete")
-                      else ""))
+        click.echo(
+            f"{f['path']}: offset {f['offset']}, lag {lag}"
+            + (" (drained)" if f["finished"] else "")
+            + (" (read failed part way: run backfill again)" if f.get("incomplete") else "")
+        )
     for problem in data["log_problems"]:
         click.echo(f"log file {problem}")
     click.echo(f"events: {data['events']} ({data['events_waiting']} waiting for a thread)")
     click.echo(f"threads: {data['threads']}")
     searches = data["thread_searches"]
     if len(searches) > 1:  # more than the calls: some search was made
-        click.echo("thread searches in Slack: " + ", ".join(
-            f"{n} {s}" for s, n in sorted(searches.items()) if s != "calls")
-            + f"; {searches['calls']} history calls")
-    click.echo(f"outbox: {data['outbox_pending']} pending"
-               + (f", oldest {data['oldest_pending_age_seconds']} s" if data["outbox_pending"]
-                  else "")
-               + "".join(f", {n} {s}" for s, n in sorted(data["outbox"].items())
-                         if s not in ("pending", "inflight")))
+        click.echo(
+            "thread searches in Slack: "
+            + ", ".join(f"{n} {s}" for s, n in sorted(searches.items()) if s != "calls")
+            + f"; {searches['calls']} history calls"
+        )
+    click.echo(
+        f"outbox: {data['outbox_pending']} pending"
+        + (f", oldest {data['oldest_pending_age_seconds']} s" if data["outbox_pending"] else "")
+        + "".join(
+            f", {n} {s}"
+            for s, n in sorted(data["outbox"].items())
+            if s not in ("pending", "inflight")
+        )
+    )
     for p in data["problems"]:
         since = time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(p["since"]))
         click.echo(f"error: {p['scope']}: {p['message']} (since {since})")
@@ -122,6 +131,8 @@ def pacing_lines(pacing: dict[str, Any] | None, *, now: float) -> list[str]:
     lines = []
     for key, p in sorted(pacing["keys"].items()):
         parked = f", parked {p['parked_seconds']} s" if p["parked_seconds"] else ""
-        lines.append(f"pace {key}: {p['rate']:g}/s of {p['ceiling']:g}/s,"
-                     f" {p['ratelimited']} x 429{parked} ({age})")
+        lines.append(
+            f"pace {key}: {p['rate']:g}/s of {p['ceiling']:g}/s,"
+            f" {p['ratelimited']} x 429{parked} ({age})"
+        )
     return lines

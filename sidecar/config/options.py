@@ -522,6 +522,8 @@ def _shards(value: Any, where: _Where) -> tuple[tuple[str, int], ...]:
             raise item.error("a shard number", shard)
         out.append((str(host), shard))
     return tuple(out)
+
+
 def _carbon(value: Any, where: _Where) -> tuple[str, int] | None:
     """``host:port``, ``host`` (port 2003) or ``[v6addr]:port``; an empty string: none."""
     text = _optional_string(value, where)
@@ -709,8 +711,11 @@ def _settings_layer(
         slack[name] = parse(raw, where)
 
     boundary = settings.get("BOUNDARY_SLACK_OPTS")
-    if (isinstance(boundary, Mapping) and boundary.get("channels")
-            and "boundary_channels" not in given["slack"]):
+    if (
+        isinstance(boundary, Mapping)
+        and boundary.get("channels")
+        and "boundary_channels" not in given["slack"]
+    ):
         where = _Where(file, "BOUNDARY_SLACK_OPTS['channels']", None)
         slack["boundary_channels"] = _channels(boundary["channels"], where)
     metrics = _settings_metrics(settings, file, given["metrics"])
@@ -731,6 +736,7 @@ def _settings_metrics(
     Skyline's order: SKYLINE_METRICS_CARBON_HOST, else CARBON_HOST, else GRAPHITE_HOST; the port
     SKYLINE_METRICS_CARBON_PORT, else CARBON_PORT, else 2003.
     """
+
     def first(*names: str) -> tuple[str, Any] | None:
         for name in names:
             raw = settings.get(name)
@@ -768,10 +774,14 @@ _SIDECAR_ONLY = frozenset(
 
 #: SLACK_OPTS switches Skyline reads with ``.get(key, False)`` or a KeyError caught as False
 #: (slack-effects.md 4.2): a settings.py that leaves one out turns it off.
-_SKYLINE_SWITCHES = frozenset(
-    f.name for f in fields(SlackOptions)
-    if f.type == "bool" and f.name.startswith(("thread_updates", "message_on_"))
-) - _SIDECAR_ONLY
+_SKYLINE_SWITCHES = (
+    frozenset(
+        f.name
+        for f in fields(SlackOptions)
+        if f.type == "bool" and f.name.startswith(("thread_updates", "message_on_"))
+    )
+    - _SIDECAR_ONLY
+)
 
 
 # settings.py name -> [skyline] key, for what Skyline's alert texts show
@@ -785,8 +795,9 @@ _ALERT_TEXT_SETTINGS: dict[str, str] = {
 }
 
 
-def _alert_text_settings(settings: Mapping[str, Any], file: str,
-                         given: Mapping[str, Any]) -> dict[str, Any]:
+def _alert_text_settings(
+    settings: Mapping[str, Any], file: str, given: Mapping[str, Any]
+) -> dict[str, Any]:
     """The settings the alert texts use (section 1.1 of Skyline's Slack reference)."""
     out: dict[str, Any] = {}
     for name, key in _ALERT_TEXT_SETTINGS.items():
@@ -889,8 +900,12 @@ def _checked_token(token: str, file: str, key: str) -> Secret:
     """A token is one word: whitespace or a control character inside it (a two-line file, a
     pasted line break) would end up in an HTTP header. Refused without echoing it."""
     if any(c.isspace() or not c.isprintable() for c in token):
-        raise ConfigError(file, key, "the Slack token contains whitespace or control characters"
-                          " (a line break?); it must be the token alone, on one line")
+        raise ConfigError(
+            file,
+            key,
+            "the Slack token contains whitespace or control characters"
+            " (a line break?); it must be the token alone, on one line",
+        )
     return Secret(token)
 
 

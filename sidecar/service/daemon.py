@@ -38,8 +38,16 @@ class Daemon:
     """The service around the pipeline: signals, systemd notifications, the sleeps between
     steps, the pace saved for ``status`` and the metrics tick."""
 
-    def __init__(self, config: Config, store: Store, ingestor: Ingestor, deliverer: Deliverer,
-                 *, notifier: Notifier | None = None, metrics: MetricsReporter | None = None):
+    def __init__(
+        self,
+        config: Config,
+        store: Store,
+        ingestor: Ingestor,
+        deliverer: Deliverer,
+        *,
+        notifier: Notifier | None = None,
+        metrics: MetricsReporter | None = None,
+    ):
         self.config = config
         self.store = store
         self.ingestor = ingestor
@@ -85,9 +93,11 @@ class Daemon:
         counts = self.store.counts()
         lag_bytes, lag_seconds = total_lag(self.store.files(), time.time())
         state = f"halted: {self.deliverer.halted}" if self.deliverer.halted else "delivering"
-        return (f"{state}; lag {lag_bytes} B ({lag_seconds:.0f} s); outbox"
-                f" {counts['outbox_pending']} pending; {counts['events']} events,"
-                f" {counts['threads']} threads")
+        return (
+            f"{state}; lag {lag_bytes} B ({lag_seconds:.0f} s); outbox"
+            f" {counts['outbox_pending']} pending; {counts['events']} events,"
+            f" {counts['threads']} threads"
+        )
 
     def run(self, *, install_signals: bool = True) -> int:
         if install_signals:
@@ -98,8 +108,9 @@ class Daemon:
         self.store.clear_problem("route")
         self.store.release_waits()
         self.notifier.ready()
-        log.info("running", log_dir=str(self.config.skyline.log_dir),
-                 apps=list(self.config.skyline.apps))
+        log.info(
+            "running", log_dir=str(self.config.skyline.log_dir), apps=list(self.config.skyline.apps)
+        )
         interval = self.notifier.watchdog_interval()
         last_status = last_ping = 0.0
         while not self.stop_event.is_set():

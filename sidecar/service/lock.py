@@ -23,21 +23,27 @@ class Locked(Exception):
 def exclusive(state_path: Path) -> Iterator[None]:
     path = Path(f"{state_path}.lock")
     if problem := path_problem(path):
-        raise Locked(f"cannot use state path {state_path}: {problem}; set [state] path to a"
-                     " writable directory")
+        raise Locked(
+            f"cannot use state path {state_path}: {problem}; set [state] path to a"
+            " writable directory"
+        )
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
     except OSError as exc:
-        raise Locked(f"cannot use state path {state_path}: {exc.strerror or exc}"
-                     + (f" ({exc.filename})" if exc.filename else "")
-                     + "; set [state] path to a writable directory") from None
+        raise Locked(
+            f"cannot use state path {state_path}: {exc.strerror or exc}"
+            + (f" ({exc.filename})" if exc.filename else "")
+            + "; set [state] path to a writable directory"
+        ) from None
     try:
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
-            raise Locked(f"{state_path} is in use by another skyline-sidecar (run or backfill);"
-                         " stop it first, or use --dry-run") from None
+            raise Locked(
+                f"{state_path} is in use by another skyline-sidecar (run or backfill);"
+                " stop it first, or use --dry-run"
+            ) from None
         yield
     finally:
         os.close(fd)

@@ -135,8 +135,10 @@ def pace_pairs(pacing: Mapping[str, KeyPace]) -> list[Pair]:
     out: list[Pair] = []
     for key, pace in sorted(pacing.items()):
         name = f"pace.{safe(key)}"
-        out += [(f"{name}.rate", round(pace.rate, 3)),
-                (f"{name}.ratelimited_total", float(pace.ratelimited))]
+        out += [
+            (f"{name}.rate", round(pace.rate, 3)),
+            (f"{name}.ratelimited_total", float(pace.ratelimited)),
+        ]
     return out
 
 

@@ -96,8 +96,10 @@ def _scope(action: Action) -> str:
 
 class UnknownChannel(SlackFailure):
     def __init__(self, channel: str):
-        super().__init__(f"channel {channel} not found in Slack (not in conversations.list:"
-                         " does it exist, and is the bot in it if it is private?)")
+        super().__init__(
+            f"channel {channel} not found in Slack (not in conversations.list:"
+            " does it exist, and is the bot in it if it is private?)"
+        )
 
 
 class Deliverer:
@@ -146,8 +148,9 @@ class Deliverer:
         #: a Skyline cluster: threads are looked for in Slack, alerts checked for another
         #: host's post before they are posted
         self.clustered = clustered
-        self.finder = ThreadFinder(store, gateway, self.limiter, self.channels, self.sidecar,
-                                   clock=clock)
+        self.finder = ThreadFinder(
+            store, gateway, self.limiter, self.channels, self.sidecar, clock=clock
+        )
 
     # -- the loop's entry point -----------------------------------------------------------------
     def run_once(self, budget: float = 2.0) -> DeliveryStats:
@@ -189,8 +192,12 @@ class Deliverer:
             return self.auth_recheck
         now_mono, now = time.monotonic(), self._clock()
         waits = [
-            max(a.next_attempt_at - now, self._later.get(a.id, 0.0) - now,
-                self.limiter.ready_at(*self._limits(a, self._key(a))) - now_mono, 0.0)
+            max(
+                a.next_attempt_at - now,
+                self._later.get(a.id, 0.0) - now,
+                self.limiter.ready_at(*self._limits(a, self._key(a))) - now_mono,
+                0.0,
+            )
             for a in self.store.due_actions(now + 3600.0, limit=50)
             if self._thread_of(a) is not None
         ]
@@ -243,8 +250,13 @@ class Deliverer:
             delay = self._backoff(action.attempts)
             self.store.mark_retry(action, now + delay, str(exc), state=INFLIGHT)
             self._report("slack", f"Slack unreachable or failing: {exc}; retrying")
-            log.warning("slack call failed, will retry", action=action.id, channel=channel,
-                        error=str(exc), retry_in=round(delay, 1))
+            log.warning(
+                "slack call failed, will retry",
+                action=action.id,
+                channel=channel,
+                error=str(exc),
+                retry_in=round(delay, 1),
+            )
             stats.retried += 1
         except Fatal as exc:
             self._halt(action, exc, stats)
@@ -253,18 +265,27 @@ class Deliverer:
                 # A cached id gone stale (the channel was deleted or made private): list the
                 # channels again and retry; the name may now be another channel's.
                 self.channels.forget(channel_id)
-                self.store.mark_retry(action, now + self._backoff(action.attempts + 1),
-                                      f"{channel}: channel_not_found", state=action.state)
-                self._report(_scope(action), f"{action.action} to {channel}:"
-                             " channel_not_found, will look the channel up again")
-                log.warning("slack channel not found, looking it up again", action=action.id,
-                            channel=channel)
+                self.store.mark_retry(
+                    action,
+                    now + self._backoff(action.attempts + 1),
+                    f"{channel}: channel_not_found",
+                    state=action.state,
+                )
+                self._report(
+                    _scope(action),
+                    f"{action.action} to {channel}:"
+                    " channel_not_found, will look the channel up again",
+                )
+                log.warning(
+                    "slack channel not found, looking it up again",
+                    action=action.id,
+                    channel=channel,
+                )
                 stats.retried += 1
                 return
             self.store.mark_failed(action, str(exc))
             self._report(_scope(action), f"{action.action} to {channel} failed: {exc}")
-            log.error("slack refused an action", action=action.id, channel=channel,
-                      error=str(exc))
+            log.error("slack refused an action", action=action.id, channel=channel, error=str(exc))
             stats.failed += 1
         else:
             self.limiter.accepted(key)
@@ -272,8 +293,9 @@ class Deliverer:
             stats.delivered += 1
         self._later.pop(action.id, None)
 
-    def _resolve(self, action: Action, channel: str, thread_ts: str | None,
-                 stats: DeliveryStats) -> str | None:
+    def _resolve(
+        self, action: Action, channel: str, thread_ts: str | None, stats: DeliveryStats
+    ) -> str | None:
         """The channel id to call, or None after recording why not (the action waits).
 
         Nothing was sent to Slack when this fails, so the action keeps its state.
@@ -286,29 +308,37 @@ class Deliverer:
                 return channel_id
             raise UnknownChannel(channel)
         except UnknownChannel as exc:
-            self.store.mark_retry(action, now + UNKNOWN_CHANNEL_RETRY, str(exc),
-                                  state=action.state)
+            self.store.mark_retry(action, now + UNKNOWN_CHANNEL_RETRY, str(exc), state=action.state)
             self._report(_scope(action), f"{action.action}: {exc}")
-            log.error("slack channel not found, will look again", action=action.id,
-                      channel=channel, retry_in=UNKNOWN_CHANNEL_RETRY)
+            log.error(
+                "slack channel not found, will look again",
+                action=action.id,
+                channel=channel,
+                retry_in=UNKNOWN_CHANNEL_RETRY,
+            )
             stats.retried += 1
         except RateLimited as exc:
             self.store.mark_retry(action, now + exc.retry_after, str(exc), state=action.state)
             stats.ratelimited += 1
         except Ambiguous as exc:
             delay = self._backoff(action.attempts + 1)
-            self.store.mark_retry(action, now + delay, f"conversations.list: {exc}",
-                                  state=action.state)
-            self._report("slack", f"Slack unreachable or failing (conversations.list): {exc};"
-                                  " retrying")
-            log.warning("cannot list Slack's channels, will retry", channel=channel,
-                        error=str(exc), retry_in=round(delay, 1))
+            self.store.mark_retry(
+                action, now + delay, f"conversations.list: {exc}", state=action.state
+            )
+            self._report(
+                "slack", f"Slack unreachable or failing (conversations.list): {exc}; retrying"
+            )
+            log.warning(
+                "cannot list Slack's channels, will retry",
+                channel=channel,
+                error=str(exc),
+                retry_in=round(delay, 1),
+            )
             stats.retried += 1
         except Fatal as exc:
             self._halt(action, exc, stats)
         except Rejected as exc:
-            self.store.mark_retry(action, now + UNKNOWN_CHANNEL_RETRY, str(exc),
-                                  state=action.state)
+            self.store.mark_retry(action, now + UNKNOWN_CHANNEL_RETRY, str(exc), state=action.state)
             self._report(_scope(action), f"{action.action} to {channel}: {exc}")
             stats.retried += 1
         return None
@@ -334,15 +364,17 @@ class Deliverer:
         self.store.mark_inflight(action)
         metadata = self._metadata(action)
         try:
-            return self.gateway.post(channel, action.text or "", thread_ts=thread_ts,
-                                     metadata=metadata)
+            return self.gateway.post(
+                channel, action.text or "", thread_ts=thread_ts, metadata=metadata
+            )
         except ThreadGone as exc:
             key = action.thread_key
             if thread_ts is None or key is None:
                 raise Rejected(str(exc)) from None
             # The parent is gone: post top-level; that message anchors the thread from now on.
-            posted = self.gateway.post(channel, action.text or "", thread_ts=None,
-                                       metadata=metadata)
+            posted = self.gateway.post(
+                channel, action.text or "", thread_ts=None, metadata=metadata
+            )
             self.store.reanchor_thread(key, posted.channel, posted.ts)
             log.warning("thread was gone, re-anchored", channel=posted.channel, reason=str(exc))
             return posted
@@ -356,9 +388,15 @@ class Deliverer:
 
     def _needs_dedup(self, action: Action) -> bool:
         """An alert never tried yet, in a cluster: another host may have posted it."""
-        return (self.clustered and self.sidecar.alert_dedup and action.action == POST_MESSAGE
-                and action.thread_key is not None and action.state == PENDING
-                and action.attempts == 0 and action.file_id is None)
+        return (
+            self.clustered
+            and self.sidecar.alert_dedup
+            and action.action == POST_MESSAGE
+            and action.thread_key is not None
+            and action.state == PENDING
+            and action.attempts == 0
+            and action.file_id is None
+        )
 
     def _adopt_other_post(self, action: Action, channel_id: str) -> bool:
         """Another host's post of this alert in the channel becomes this action's result (and
@@ -371,15 +409,24 @@ class Deliverer:
             raise _Later(self._clock() + exc.retry_after, str(exc)) from None
         except (Ambiguous, Rejected) as exc:
             # Nothing was posted; the check is best effort: post rather than hold the alert.
-            log.warning("cannot check for another host's post, posting", metric=key[0],
-                        channel=channel_id, error=str(exc))
+            log.warning(
+                "cannot check for another host's post, posting",
+                metric=key[0],
+                channel=channel_id,
+                error=str(exc),
+            )
             return False
         if found is None:
             return False
         self.store.mark_done(action, found.channel, found.ts, origin=Origin.FOUND)
         self._over("slack", _scope(action))
-        log.info("alert already posted by another host, adopted", metric=key[0],
-                 anomaly_timestamp=key[1], channel=found.channel, ts=found.ts)
+        log.info(
+            "alert already posted by another host, adopted",
+            metric=key[0],
+            anomaly_timestamp=key[1],
+            channel=found.channel,
+            ts=found.ts,
+        )
         return True
 
     @staticmethod
@@ -392,8 +439,11 @@ class Deliverer:
     def _metadata(self, action: Action) -> dict[str, object]:
         """An alert post also carries its key and this host, for other hosts' searches."""
         key = action.thread_key
-        extra = (alert_payload(key[0], key[1], self.sidecar.name)
-                 if action.action == POST_MESSAGE and key is not None else {})
+        extra = (
+            alert_payload(key[0], key[1], self.sidecar.name)
+            if action.action == POST_MESSAGE and key is not None
+            else {}
+        )
         return action_metadata(action.id, action.event_id, **extra)
 
     # -- alerts with a graph ------------------------------------------------------------------
@@ -421,19 +471,25 @@ class Deliverer:
             reason = f"{reason}; {fetched}"
         else:
             reason = f"{reason}; no Graphite configured"
-        log.warning("no graph image, posting the text alert", action=action.id,
-                    metric=spec.metric, reason=reason)
+        log.warning(
+            "no graph image, posting the text alert",
+            action=action.id,
+            metric=spec.metric,
+            reason=reason,
+        )
         return None
 
-    def _perform_upload(self, action: Action, channel_id: str,
-                        image: graph.Image | None) -> Posted | None:
+    def _perform_upload(
+        self, action: Action, channel_id: str, image: graph.Image | None
+    ) -> Posted | None:
         self._attend(action)
         if action.file_id is not None:
             return self._await_share(action, channel_id)
         if image is None:
             # _perform looks for an earlier post (or upload) of this action itself.
-            return self._perform(replace(action, text=(action.text or "") + NO_GRAPH),
-                                 channel_id, None)
+            return self._perform(
+                replace(action, text=(action.text or "") + NO_GRAPH), channel_id, None
+            )
         if action.state == INFLIGHT or action.attempts > 0:
             found = self._find_earlier(action, channel_id, None)
             if found is not None:
@@ -448,8 +504,13 @@ class Deliverer:
 
         try:
             file_id = self.gateway.upload(
-                channel_id, image, filename=upload_name(image.name, action.id),
-                title=image.name, comment=action.text or "", on_file_id=record)
+                channel_id,
+                image,
+                filename=upload_name(image.name, action.id),
+                title=image.name,
+                comment=action.text or "",
+                on_file_id=record,
+            )
         except NotCompleted:
             self.store.set_file(action, None, None)  # nothing reached the channel
             raise
@@ -458,12 +519,18 @@ class Deliverer:
                 raise
             # files.getUploadURLExternal refused this file (its size, its type) or the token
             # lacks files:write: the text alert, rather than nothing (or a halt).
-            log.warning("slack refused the graph, posting the text alert", action=action.id,
-                        error=str(exc), source=image.source)
-            return self._perform(replace(action, text=(action.text or "") + NO_GRAPH),
-                                 channel_id, None)
-        log.info("graph uploaded", action=action.id, file=file_id, source=image.source,
-                 bytes=image.size)
+            log.warning(
+                "slack refused the graph, posting the text alert",
+                action=action.id,
+                error=str(exc),
+                source=image.source,
+            )
+            return self._perform(
+                replace(action, text=(action.text or "") + NO_GRAPH), channel_id, None
+            )
+        log.info(
+            "graph uploaded", action=action.id, file=file_id, source=image.source, bytes=image.size
+        )
         raise _Later(now + SHARE_POLL, "waiting for Slack to share the file")
 
     def _await_share(self, action: Action, channel_id: str) -> Posted:
@@ -480,17 +547,20 @@ class Deliverer:
                 return found
         if (share is None or not share.completed) and waited >= self.upload_settle:
             # Slack never completed it (a crash or a failure before the share): begin again.
-            log.warning("upload was not completed, uploading again", action=action.id,
-                        file=action.file_id)
+            log.warning(
+                "upload was not completed, uploading again", action=action.id, file=action.file_id
+            )
             self.store.set_file(action, None, None)
             raise _Later(now, "upload not completed")
         delay = SHARE_POLL if waited < SHARE_HISTORY_AFTER else min(30.0, waited / 4)
         raise _Later(now + delay, "waiting for Slack to share the file")
 
-    def _find_earlier(self, action: Action, channel_id: str,
-                      thread_ts: str | None) -> Posted | None:
-        return self.gateway.find_post(channel_id, action.id, thread_ts=thread_ts,
-                                      oldest=action.created_at - LOOKBACK)
+    def _find_earlier(
+        self, action: Action, channel_id: str, thread_ts: str | None
+    ) -> Posted | None:
+        return self.gateway.find_post(
+            channel_id, action.id, thread_ts=thread_ts, oldest=action.created_at - LOOKBACK
+        )
 
     def _thread_of(self, action: Action) -> tuple[str, str | None] | None:
         """The channel (name or id) and thread ts to use, or None while the thread has no ts."""
@@ -519,11 +589,16 @@ class Deliverer:
             self._problems.discard(scope)
 
     def _done(self, action: Action, posted: Posted | None) -> None:
-        self.store.mark_done(action, posted.channel if posted else None,
-                             posted.ts if posted else None)
+        self.store.mark_done(
+            action, posted.channel if posted else None, posted.ts if posted else None
+        )
         self._over("slack", _scope(action))
-        log.info("delivered", action=action.action, channel=posted.channel if posted else None,
-                 event_id=action.event_id)
+        log.info(
+            "delivered",
+            action=action.action,
+            channel=posted.channel if posted else None,
+            event_id=action.event_id,
+        )
 
     def _recheck_auth(self) -> bool:
         if time.monotonic() - self._halted_at < self.auth_recheck:

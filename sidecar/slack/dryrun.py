@@ -31,8 +31,7 @@ class PrintingGateway:
     behind that action is looked up with ``event_of``, so the printout can name it.
     """
 
-    def __init__(self, out: TextIO, event_of: Callable[[str], Event | None], *,
-                 fmt: str = "text"):
+    def __init__(self, out: TextIO, event_of: Callable[[str], Event | None], *, fmt: str = "text"):
         self._out = out
         self._event_of = event_of
         self._fmt = fmt
@@ -51,17 +50,27 @@ class PrintingGateway:
         self._names.setdefault(channel_id, name)
         return channel_id
 
-    def post(self, channel: str, text: str, *, thread_ts: str | None,
-             metadata: dict[str, Any]) -> Posted:
+    def post(
+        self, channel: str, text: str, *, thread_ts: str | None, metadata: dict[str, Any]
+    ) -> Posted:
         self._print(channel=self._names.get(channel, channel), text=text)
         return Posted(channel=channel, ts=f"{next(self._ts)}.000000")
 
-    def upload(self, channel_id: str, image: graph.Image, *, filename: str, title: str,
-               comment: str, on_file_id: Callable[[str], None]) -> str:
+    def upload(
+        self,
+        channel_id: str,
+        image: graph.Image,
+        *,
+        filename: str,
+        title: str,
+        comment: str,
+        on_file_id: Callable[[str], None],
+    ) -> str:
         file_id = f"FDRY{len(self._files) + 1:08d}"
         on_file_id(file_id)
-        self._print(channel=self._names.get(channel_id, channel_id), text=comment,
-                    image=image.source)
+        self._print(
+            channel=self._names.get(channel_id, channel_id), text=comment, image=image.source
+        )
         self._files[file_id] = Posted(channel=channel_id, ts=f"{next(self._ts)}.000000")
         return file_id
 
@@ -71,12 +80,20 @@ class PrintingGateway:
     def react(self, channel_id: str, ts: str, name: str) -> None:
         self._print(channel=self._names.get(channel_id, channel_id), reaction=name)
 
-    def find_post(self, channel_id: str, action_id: str, *, thread_ts: str | None,
-                  oldest: float) -> Posted | None:
+    def find_post(
+        self, channel_id: str, action_id: str, *, thread_ts: str | None, oldest: float
+    ) -> Posted | None:
         return None
 
-    def history(self, channel_id: str, *, oldest: float, latest: float | None,
-                cursor: str | None, limit: int) -> tuple[list[dict[str, Any]], str | None]:
+    def history(
+        self,
+        channel_id: str,
+        *,
+        oldest: float,
+        latest: float | None,
+        cursor: str | None,
+        limit: int,
+    ) -> tuple[list[dict[str, Any]], str | None]:
         return [], None  # a dry run finds no thread in Slack: it has none
 
     def auth_test(self) -> dict[str, Any]:
@@ -88,8 +105,14 @@ class PrintingGateway:
     def list_channels(self) -> dict[str, str]:
         return {}  # every name resolves through channel_id()
 
-    def _print(self, *, channel: str, text: str | None = None, reaction: str | None = None,
-               image: str | None = None) -> None:
+    def _print(
+        self,
+        *,
+        channel: str,
+        text: str | None = None,
+        reaction: str | None = None,
+        image: str | None = None,
+    ) -> None:
         action = self._action
         event = self._event_of(action.event_id) if action is not None else None
         thread = None
@@ -148,8 +171,12 @@ class MetricsPrinter:
         for line in lines:
             if self._fmt == "json":
                 name, value, stamp = line.split(" ")
-                record = {"action": "send_metric", "metric": name, "value": float(value),
-                          "timestamp": int(stamp)}
+                record = {
+                    "action": "send_metric",
+                    "metric": name,
+                    "value": float(value),
+                    "timestamp": int(stamp),
+                }
                 self._out.write(json.dumps(record, sort_keys=True) + "\n")
             else:
                 self._out.write(f"[dry-run] metric       {line}\n")

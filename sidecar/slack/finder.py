@@ -55,9 +55,16 @@ class _OutOfTokens(Exception):
 
 
 class ThreadFinder:
-    def __init__(self, store: Store, gateway: Gateway, limiter: Limiter,
-                 channels: ChannelDirectory, options: SidecarOptions, *,
-                 clock: Callable[[], float] = time.time):
+    def __init__(
+        self,
+        store: Store,
+        gateway: Gateway,
+        limiter: Limiter,
+        channels: ChannelDirectory,
+        options: SidecarOptions,
+        *,
+        clock: Callable[[], float] = time.time,
+    ):
         self.store = store
         self.gateway = gateway
         self.limiter = limiter
@@ -87,9 +94,13 @@ class ThreadFinder:
                     return done
                 continue
             self.store.search_done(key, found, calls, self._clock())
-            log.info("thread found in Slack" if found else "no thread in Slack", metric=key[0],
-                     anomaly_timestamp=key[1], calls=calls,
-                     channel=found.channel if found else None)
+            log.info(
+                "thread found in Slack" if found else "no thread in Slack",
+                metric=key[0],
+                anomaly_timestamp=key[1],
+                calls=calls,
+                channel=found.channel if found else None,
+            )
             done += 1
         return done
 
@@ -97,8 +108,9 @@ class ThreadFinder:
         """Another host's post of this alert in the channel (one page of its newest history
         since the anomaly), or None. Raises the gateway's failures; the caller took the
         ``history`` token."""
-        messages, _ = self._page(channel_id, oldest=anomaly_timestamp, latest=None, cursor=None,
-                                 limit=DEDUP_PAGE)
+        messages, _ = self._page(
+            channel_id, oldest=anomaly_timestamp, latest=None, cursor=None, limit=DEDUP_PAGE
+        )
         ts = find_in(messages, (metric, anomaly_timestamp))
         return Posted(channel=channel_id, ts=ts) if ts else None
 
@@ -128,8 +140,9 @@ class ThreadFinder:
         for _ in range(self.options.thread_search_pages):
             if not self.limiter.try_acquire(KEY):
                 raise _OutOfTokens
-            messages, cursor = self._page(channel_id, oldest=oldest, latest=latest,
-                                          cursor=cursor, limit=PAGE)
+            messages, cursor = self._page(
+                channel_id, oldest=oldest, latest=latest, cursor=cursor, limit=PAGE
+            )
             if (ts := find_in(messages, key)) is not None:
                 return ts
             if cursor is None:
@@ -147,16 +160,19 @@ class ThreadFinder:
         self.limiter.accepted(KEY)
         return page
 
-    def _failed(self, row: dict[str, Any], key: tuple[str, int], exc: SlackFailure,
-                now: float) -> None:
+    def _failed(
+        self, row: dict[str, Any], key: tuple[str, int], exc: SlackFailure, now: float
+    ) -> None:
         """A search Slack did not answer: made again later, given up (a miss) after GIVE_UP."""
         pause = exc.retry_after if isinstance(exc, RateLimited) else FAILURE_PAUSE
         self._paused_until = now + pause
         first = float(row.get("first_requested_at") or now)
         if isinstance(exc, Fatal) or now - first >= GIVE_UP:
             self.store.search_done(key, None, self._made, now)
-            log.warning("thread search given up", metric=key[0], anomaly_timestamp=key[1],
-                        error=str(exc))
+            log.warning(
+                "thread search given up", metric=key[0], anomaly_timestamp=key[1], error=str(exc)
+            )
         else:
-            log.warning("thread search failed, will retry", metric=key[0], error=str(exc),
-                        retry_in=pause)
+            log.warning(
+                "thread search failed, will retry", metric=key[0], error=str(exc), retry_in=pause
+            )

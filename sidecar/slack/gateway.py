@@ -22,10 +22,18 @@ from sidecar.slack.graph import Image
 METADATA_TYPE = "skyline_sidecar_action"
 
 #: the token cannot be used: stop delivering, keep everything, report unhealthy
-FATAL_ERRORS = frozenset({
-    "invalid_auth", "not_authed", "token_revoked", "token_expired", "account_inactive",
-    "missing_scope", "no_permission", "ekm_access_denied",
-})
+FATAL_ERRORS = frozenset(
+    {
+        "invalid_auth",
+        "not_authed",
+        "token_revoked",
+        "token_expired",
+        "account_inactive",
+        "missing_scope",
+        "no_permission",
+        "ekm_access_denied",
+    }
+)
 #: the parent message is gone: post top-level and re-anchor the thread
 THREAD_GONE_ERRORS = frozenset({"thread_not_found", "invalid_thread_ts"})
 
@@ -79,35 +87,62 @@ class Gateway(Protocol):
     """What the deliverer needs of Slack: ``WebGateway`` (the Web API), ``PrintingGateway`` (the
     dry run), an in-memory one in the tests. Failures are raised as ``SlackFailure``s."""
 
-    def post(self, channel: str, text: str, *, thread_ts: str | None,
-             metadata: dict[str, Any]) -> Posted: ...
+    def post(
+        self, channel: str, text: str, *, thread_ts: str | None, metadata: dict[str, Any]
+    ) -> Posted: ...
     def react(self, channel_id: str, ts: str, name: str) -> None: ...
-    def find_post(self, channel_id: str, action_id: str, *, thread_ts: str | None,
-                  oldest: float) -> Posted | None: ...
+    def find_post(
+        self, channel_id: str, action_id: str, *, thread_ts: str | None, oldest: float
+    ) -> Posted | None: ...
     def auth_test(self) -> dict[str, Any]: ...
     def channel_info(self, channel_id: str) -> dict[str, Any]: ...
-    def upload(self, channel_id: str, image: Image, *, filename: str, title: str,
-               comment: str, on_file_id: Callable[[str], None]) -> str: ...
+    def upload(
+        self,
+        channel_id: str,
+        image: Image,
+        *,
+        filename: str,
+        title: str,
+        comment: str,
+        on_file_id: Callable[[str], None],
+    ) -> str: ...
     def file_share(self, file_id: str, channel_id: str) -> FileShare | None: ...
     def list_channels(self) -> dict[str, str]: ...
-    def history(self, channel_id: str, *, oldest: float, latest: float | None,
-                cursor: str | None, limit: int) -> tuple[list[dict[str, Any]], str | None]: ...
+    def history(
+        self,
+        channel_id: str,
+        *,
+        oldest: float,
+        latest: float | None,
+        cursor: str | None,
+        limit: int,
+    ) -> tuple[list[dict[str, Any]], str | None]: ...
 
 
 def action_metadata(action_id: str, event_id: str, **extra: Any) -> dict[str, Any]:
     """The metadata every post carries: the action id (how a post is found again after a
     failure) and, for an alert, its key and host (how other hosts find its thread)."""
-    return {"event_type": METADATA_TYPE,
-            "event_payload": {"action_id": action_id, "event_id": event_id, **extra}}
+    return {
+        "event_type": METADATA_TYPE,
+        "event_payload": {"action_id": action_id, "event_id": event_id, **extra},
+    }
 
 
 class WebGateway:
     """Slack's Web API through slack_sdk's real WebClient."""
 
-    def __init__(self, token: str, base_url: str, *, timeout: float = 10.0,
-                 icon_emoji: str | None = None, history_pages: int = 5):
-        self._client = WebClient(token=token, base_url=base_url, timeout=int(timeout) or 1,
-                                 retry_handlers=[])
+    def __init__(
+        self,
+        token: str,
+        base_url: str,
+        *,
+        timeout: float = 10.0,
+        icon_emoji: str | None = None,
+        history_pages: int = 5,
+    ):
+        self._client = WebClient(
+            token=token, base_url=base_url, timeout=int(timeout) or 1, retry_handlers=[]
+        )
         self._icon = icon_emoji
         self._pages = history_pages
         self._timeout = timeout
@@ -115,10 +150,16 @@ class WebGateway:
     def __repr__(self) -> str:  # never the token
         return f"WebGateway(base_url={self._client.base_url!r})"
 
-    def post(self, channel: str, text: str, *, thread_ts: str | None,
-             metadata: dict[str, Any]) -> Posted:
-        kwargs: dict[str, Any] = {"channel": channel, "text": text, "metadata": metadata,
-                                  "unfurl_links": False, "unfurl_media": False}
+    def post(
+        self, channel: str, text: str, *, thread_ts: str | None, metadata: dict[str, Any]
+    ) -> Posted:
+        kwargs: dict[str, Any] = {
+            "channel": channel,
+            "text": text,
+            "metadata": metadata,
+            "unfurl_links": False,
+            "unfurl_media": False,
+        }
         if thread_ts is not None:
             kwargs["thread_ts"] = str(thread_ts)
         if self._icon:
@@ -129,26 +170,35 @@ class WebGateway:
     def react(self, channel_id: str, ts: str, name: str) -> None:
         """reactions.add; ``already_reacted`` is success (reactions are idempotent)."""
         try:
-            self._call(self._client.reactions_add, channel=channel_id, timestamp=str(ts),
-                       name=name.strip(":"))
+            self._call(
+                self._client.reactions_add,
+                channel=channel_id,
+                timestamp=str(ts),
+                name=name.strip(":"),
+            )
         except Rejected as exc:
             if str(exc) != "already_reacted":
                 raise
 
-    def find_post(self, channel_id: str, action_id: str, *, thread_ts: str | None,
-                  oldest: float) -> Posted | None:
+    def find_post(
+        self, channel_id: str, action_id: str, *, thread_ts: str | None, oldest: float
+    ) -> Posted | None:
         """Look for an earlier post of this action by its metadata, or for an upload by its file
         name (which carries the action id): history lists top-level messages only, so a thread
         reply is looked for among the parent's replies."""
         cursor = None
         for _ in range(self._pages):
-            kwargs: dict[str, Any] = {"channel": channel_id, "include_all_metadata": True,
-                                      "limit": 200}
+            kwargs: dict[str, Any] = {
+                "channel": channel_id,
+                "include_all_metadata": True,
+                "limit": 200,
+            }
             if cursor:
                 kwargs["cursor"] = cursor
             if thread_ts is None:
-                resp = self._call(self._client.conversations_history,
-                                  oldest=f"{max(oldest, 0):.6f}", **kwargs)
+                resp = self._call(
+                    self._client.conversations_history, oldest=f"{max(oldest, 0):.6f}", **kwargs
+                )
             else:
                 resp = self._call(self._client.conversations_replies, ts=str(thread_ts), **kwargs)
             for msg in resp.get("messages") or []:
@@ -161,12 +211,23 @@ class WebGateway:
                 return None
         return None
 
-    def history(self, channel_id: str, *, oldest: float, latest: float | None,
-                cursor: str | None, limit: int) -> tuple[list[dict[str, Any]], str | None]:
+    def history(
+        self,
+        channel_id: str,
+        *,
+        oldest: float,
+        latest: float | None,
+        cursor: str | None,
+        limit: int,
+    ) -> tuple[list[dict[str, Any]], str | None]:
         """One page of conversations.history (newest first, metadata included) between
         ``oldest`` and ``latest``, and the cursor of the next page (None at the end)."""
-        kwargs: dict[str, Any] = {"channel": channel_id, "include_all_metadata": True,
-                                  "limit": limit, "oldest": f"{max(oldest, 0):.6f}"}
+        kwargs: dict[str, Any] = {
+            "channel": channel_id,
+            "include_all_metadata": True,
+            "limit": limit,
+            "oldest": f"{max(oldest, 0):.6f}",
+        }
         if latest is not None:
             kwargs["latest"] = f"{latest:.6f}"
         if cursor:
@@ -175,20 +236,32 @@ class WebGateway:
         cursor = (resp.get("response_metadata") or {}).get("next_cursor") or None
         return list(resp.get("messages") or []), cursor
 
-    def upload(self, channel_id: str, image: Image, *, filename: str, title: str,
-               comment: str, on_file_id: Callable[[str], None]) -> str:
+    def upload(
+        self,
+        channel_id: str,
+        image: Image,
+        *,
+        filename: str,
+        title: str,
+        comment: str,
+        on_file_id: Callable[[str], None],
+    ) -> str:
         """Slack's upload flow (what slack_sdk's files_upload_v2 does), in steps so the file id
         is recorded (``on_file_id``) before anything can be shared: files.getUploadURLExternal,
         the bytes POSTed to the upload URL, files.completeUploadExternal sharing it into the
         channel with the alert text as its comment. Returns the file id."""
-        resp = self._call(self._client.files_getUploadURLExternal, filename=filename,
-                          length=image.size)
+        resp = self._call(
+            self._client.files_getUploadURLExternal, filename=filename, length=image.size
+        )
         file_id, url = str(resp["file_id"]), str(resp["upload_url"])
         on_file_id(file_id)
         self._post_bytes(url, image)
-        self._call(self._client.files_completeUploadExternal,
-                   files=[{"id": file_id, "title": title}], channel_id=channel_id,
-                   initial_comment=comment)
+        self._call(
+            self._client.files_completeUploadExternal,
+            files=[{"id": file_id, "title": title}],
+            channel_id=channel_id,
+            initial_comment=comment,
+        )
         return file_id
 
     def _post_bytes(self, url: str, image: Image) -> None:
@@ -196,8 +269,9 @@ class WebGateway:
             body = image.read()
         except OSError as exc:
             raise NotCompleted(f"graph unreadable: {exc.strerror or exc}") from None
-        req = urllib.request.Request(url, data=body, method="POST",
-                                     headers={"Content-Type": "application/octet-stream"})
+        req = urllib.request.Request(
+            url, data=body, method="POST", headers={"Content-Type": "application/octet-stream"}
+        )
         try:
             with urllib.request.urlopen(req, timeout=self._timeout) as r:
                 r.read()
@@ -245,8 +319,11 @@ class WebGateway:
         found: dict[str, str] = {}
         cursor = None
         while True:
-            kwargs: dict[str, Any] = {"types": "public_channel,private_channel",
-                                      "exclude_archived": True, "limit": 999}
+            kwargs: dict[str, Any] = {
+                "types": "public_channel,private_channel",
+                "exclude_archived": True,
+                "limit": 999,
+            }
             if cursor:
                 kwargs["cursor"] = cursor
             try:
@@ -254,8 +331,10 @@ class WebGateway:
             except Fatal as exc:
                 if str(exc) != "missing_scope":
                     raise
-                raise Fatal("conversations.list: missing_scope (the bot needs the channels:read"
-                            " and groups:read scopes)") from None
+                raise Fatal(
+                    "conversations.list: missing_scope (the bot needs the channels:read"
+                    " and groups:read scopes)"
+                ) from None
             found.update({str(c["name"]): str(c["id"]) for c in resp.get("channels") or []})
             cursor = (resp.get("response_metadata") or {}).get("next_cursor")
             if not cursor:
@@ -287,8 +366,12 @@ def classify_api_error(exc: SlackApiError) -> SlackFailure:
         except ValueError:
             after = 30.0
         return RateLimited(after)
-    if status >= 500 or error in ("internal_error", "fatal_error", "request_timeout",
-                                  "service_unavailable"):
+    if status >= 500 or error in (
+        "internal_error",
+        "fatal_error",
+        "request_timeout",
+        "service_unavailable",
+    ):
         return Ambiguous(error or f"HTTP {status}")
     if error in FATAL_ERRORS:
         return Fatal(error)

@@ -72,9 +72,13 @@ class KeyPace:
 
     def as_dict(self) -> dict[str, float | int]:
         """Rounded for people and JSON (``status``, the state database)."""
-        return {"rate": round(self.rate, 3), "ceiling": round(self.ceiling, 3),
-                "burst": round(self.burst, 3), "ratelimited": self.ratelimited,
-                "parked_seconds": round(self.parked_seconds, 1)}
+        return {
+            "rate": round(self.rate, 3),
+            "ceiling": round(self.ceiling, 3),
+            "burst": round(self.burst, 3),
+            "ratelimited": self.ratelimited,
+            "parked_seconds": round(self.parked_seconds, 1),
+        }
 
 
 @dataclass
@@ -96,10 +100,14 @@ class Limiter:
     missing from ``paces`` gets ``default``; ``default=None`` leaves such keys unpaced.
     """
 
-    def __init__(self, paces: Mapping[str, Pace] = SLACK_PACES,
-                 workspace: Mapping[str, Pace] = SLACK_WORKSPACE, *,
-                 default: Pace | None = Pace(1.0, 2.0),
-                 clock: Callable[[], float] = time.monotonic):
+    def __init__(
+        self,
+        paces: Mapping[str, Pace] = SLACK_PACES,
+        workspace: Mapping[str, Pace] = SLACK_WORKSPACE,
+        *,
+        default: Pace | None = Pace(1.0, 2.0),
+        clock: Callable[[], float] = time.monotonic,
+    ):
         self._paces = dict(paces)
         self._workspace = dict(workspace)
         self._default = default
@@ -107,8 +115,9 @@ class Limiter:
         self._buckets: dict[str, _Bucket] = {}
 
     @classmethod
-    def uniform(cls, rate: float, burst: float, *,
-                clock: Callable[[], float] = time.monotonic) -> Limiter:
+    def uniform(
+        cls, rate: float, burst: float, *, clock: Callable[[], float] = time.monotonic
+    ) -> Limiter:
         """Every key at the same ceiling and no workspace bucket (tests and benchmarks)."""
         return cls({}, {}, default=Pace(rate, burst), clock=clock)
 
@@ -168,9 +177,13 @@ class Limiter:
         for key in sorted(self._buckets):
             b = self._bucket(key, now)
             assert b is not None
-            out[key] = KeyPace(rate=b.rate, ceiling=b.ceiling.rate, burst=b.burst,
-                               ratelimited=b.ratelimited,
-                               parked_seconds=max(0.0, b.parked_until - now))
+            out[key] = KeyPace(
+                rate=b.rate,
+                ceiling=b.ceiling.rate,
+                burst=b.burst,
+                ratelimited=b.ratelimited,
+                parked_seconds=max(0.0, b.parked_until - now),
+            )
         return out
 
     # -- buckets --------------------------------------------------------------------------------

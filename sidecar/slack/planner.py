@@ -110,12 +110,18 @@ def muted(alert: AnomalyAlert, known: Knowledge) -> bool:
     within the alert cycle counts whichever came first (smtp logs it from a child process)."""
     if alert.muted:
         return True
-    return any(abs(at - alert.logged_at) <= MUTE_CYCLE
-               for at in known.muted_times(alert.app, alert.metric))
+    return any(
+        abs(at - alert.logged_at) <= MUTE_CYCLE for at in known.muted_times(alert.app, alert.metric)
+    )
 
 
 def plan_event(
-    event: Event, known: Knowledge, config: Config, *, ingested_at: float, now: float,
+    event: Event,
+    known: Knowledge,
+    config: Config,
+    *,
+    ingested_at: float,
+    now: float,
     post: bool = True,
 ) -> Plan:
     """Decide what one event means in Slack. ``post=False`` (a backfill that only records)
@@ -140,9 +146,12 @@ def plan_event(
         if now < deadline:
             # What needs no thread (a channel post) goes now; its id is the same when the
             # event is planned again, so it is posted once.
-            return Plan(actions=plan.actions, profiles=plan.profiles,
-                        wait_until=min(deadline, now + RECHECK_SECONDS),
-                        note="waiting for thread")
+            return Plan(
+                actions=plan.actions,
+                profiles=plan.profiles,
+                wait_until=min(deadline, now + RECHECK_SECONDS),
+                note="waiting for thread",
+            )
         # Grace is over: plan again without waiting.
         plan = planner(event, known, config, final=True)
     return plan
@@ -168,8 +177,13 @@ class _Lookups:
         return getattr(self._known, name)
 
 
-def _search_slack(keys: Iterable[tuple[str, int]], known: Knowledge, config: Config,
-                  now: float, ingested_at: float) -> Plan | None:
+def _search_slack(
+    keys: Iterable[tuple[str, int]],
+    known: Knowledge,
+    config: Config,
+    now: float,
+    ingested_at: float,
+) -> Plan | None:
     """A lifecycle event with no local thread: its alert may be in Slack (another host's post,
     Skyline's own). The search is asked for (every time: a cached miss is repeated once it is
     old) and waited for, whatever the grace period, until it has been made; None once every
@@ -185,13 +199,17 @@ def _search_slack(keys: Iterable[tuple[str, int]], known: Knowledge, config: Con
         searches.append(ThreadSearch(metric, ts, channels))
         state = known.thread_search(metric, ts) or {}
         searched_at = float(str(state.get("searched_at") or 0.0))
-        fresh_miss = (state.get("state") == SearchState.MISS
-                      and (searched_at >= ingested_at or now - searched_at < ttl))
+        fresh_miss = state.get("state") == SearchState.MISS and (
+            searched_at >= ingested_at or now - searched_at < ttl
+        )
         waiting = waiting or not fresh_miss
     if not waiting:
         return None
-    return Plan(searches=tuple(searches), wait_until=now + RECHECK_SECONDS,
-                note="looking for the thread in Slack")
+    return Plan(
+        searches=tuple(searches),
+        wait_until=now + RECHECK_SECONDS,
+        note="looking for the thread in Slack",
+    )
 
 
 # -- alerts ------------------------------------------------------------------------------------
@@ -212,19 +230,28 @@ def _plan_alert(alert: AnomalyAlert, known: Knowledge, config: Config, final: bo
     channels = route(alert, config)
     if not channels:
         ns = alert.alert_namespace or "(no ALERTS namespace)"
-        return Plan(note="no channel", error=(
-            f"alert {alert.metric} @ {key[1]} (ALERTS namespace {ns!r}) routes to no channel:"
-            f" set SLACK_OPTS['channels'][{ns!r}] or SLACK_OPTS['default_channel'], then"
-            " restart"))
+        return Plan(
+            note="no channel",
+            error=(
+                f"alert {alert.metric} @ {key[1]} (ALERTS namespace {ns!r}) routes to no channel:"
+                f" set SLACK_OPTS['channels'][{ns!r}] or SLACK_OPTS['default_channel'], then"
+                " restart"
+            ),
+        )
     text = render.alert_text(alert, config.skyline, anomaly_timestamp=key[1])
     graph_url = render.alert_graph_url(alert, config.skyline, anomaly_timestamp=key[1])
     spec = _graph_spec(alert.metric, key[1], alert.app, graph_url, config)
     actions = tuple(
         Action(
             id=action_id(alert.event_id, POST_MESSAGE, channel),
-            event_id=alert.event_id, action=POST_MESSAGE, channel=channel,
-            thread_metric=key[0], thread_anomaly_timestamp=key[1], text=text,
-            creates_thread=(i == 0), graph=spec,
+            event_id=alert.event_id,
+            action=POST_MESSAGE,
+            channel=channel,
+            thread_metric=key[0],
+            thread_anomaly_timestamp=key[1],
+            text=text,
+            creates_thread=(i == 0),
+            graph=spec,
         )
         for i, channel in enumerate(channels)
     )
@@ -233,8 +260,9 @@ def _plan_alert(alert: AnomalyAlert, known: Knowledge, config: Config, final: bo
     return Plan(actions=actions, threads=(pending,), note=f"alert to {', '.join(channels)}")
 
 
-def _plan_boundary(alert: BoundaryAlert, known: Knowledge, config: Config,
-                   final: bool = False) -> Plan:
+def _plan_boundary(
+    alert: BoundaryAlert, known: Knowledge, config: Config, final: bool = False
+) -> Plan:
     """One post per channel, as Skyline's boundary alerter makes. Never a thread: Skyline
     records none for Boundary and no lifecycle event refers to one (README, Boundary)."""
     if alert.alerter not in config.slack.alerters:
@@ -243,23 +271,38 @@ def _plan_boundary(alert: BoundaryAlert, known: Knowledge, config: Config,
         return Plan(note=f"{alert.metric} is muted (mute_alerts_on): Boundary did not alert")
     channels = route_boundary(alert.metric, config)
     if not channels:
-        return Plan(note="no channel", error=(
-            f"boundary alert {alert.metric} routes to no channel: no"
-            " BOUNDARY_SLACK_OPTS['channels'] key matches it; add one (or"
-            " [slack.boundary_channels]), then restart"))
+        return Plan(
+            note="no channel",
+            error=(
+                f"boundary alert {alert.metric} routes to no channel: no"
+                " BOUNDARY_SLACK_OPTS['channels'] key matches it; add one (or"
+                " [slack.boundary_channels]), then restart"
+            ),
+        )
     text = render.boundary_text(alert, config.skyline)
     at = log_epoch(alert.logged_at, log_zone(config.skyline.timezone))
-    spec = _graph_spec(alert.metric, at, "boundary",
-                       render.boundary_graph_url(alert, config.skyline), config)
-    return Plan(actions=tuple(
-        Action(id=action_id(alert.event_id, POST_MESSAGE, channel), event_id=alert.event_id,
-               action=POST_MESSAGE, channel=channel, text=text, graph=spec)
-        for channel in channels
-    ), note=f"boundary alert to {', '.join(channels)}")
+    spec = _graph_spec(
+        alert.metric, at, "boundary", render.boundary_graph_url(alert, config.skyline), config
+    )
+    return Plan(
+        actions=tuple(
+            Action(
+                id=action_id(alert.event_id, POST_MESSAGE, channel),
+                event_id=alert.event_id,
+                action=POST_MESSAGE,
+                channel=channel,
+                text=text,
+                graph=spec,
+            )
+            for channel in channels
+        ),
+        note=f"boundary alert to {', '.join(channels)}",
+    )
 
 
-def _graph_spec(metric: str, anomaly_timestamp: int, app: str, graphite_url: str | None,
-                config: Config) -> str | None:
+def _graph_spec(
+    metric: str, anomaly_timestamp: int, app: str, graphite_url: str | None, config: Config
+) -> str | None:
     """Where an alert's graph is to be found (JSON), None for a text-only alert. Boundary's graph
     always comes from Graphite (boundary_alerters.py:954-1002): it has no training data dir."""
     sky = config.skyline
@@ -268,8 +311,9 @@ def _graph_spec(metric: str, anomaly_timestamp: int, app: str, graphite_url: str
     folder = sky.ionosphere_data_folder if sky.ionosphere_enabled and app != "boundary" else None
     if folder is None and graphite_url is None:
         return None
-    return graph.spec_for(metric, anomaly_timestamp, app, ionosphere_dir=folder,
-                          graphite_url=graphite_url).to_json()
+    return graph.spec_for(
+        metric, anomaly_timestamp, app, ionosphere_dir=folder, graphite_url=graphite_url
+    ).to_json()
 
 
 def _plan_thread(event: SlackThread, known: Knowledge, config: Config, final: bool = False) -> Plan:
@@ -279,8 +323,14 @@ def _plan_thread(event: SlackThread, known: Knowledge, config: Config, final: bo
     if channel is None:
         return Plan(note="Skyline's thread cannot be adopted: no default channel")
     channel = config.slack.channel_id_for(channel) or channel
-    thread = Thread(event.metric, event.anomaly_timestamp, channel, event.thread_ts,
-                    event.event_id, Origin.ADOPTED)
+    thread = Thread(
+        event.metric,
+        event.anomaly_timestamp,
+        channel,
+        event.thread_ts,
+        event.event_id,
+        Origin.ADOPTED,
+    )
     return Plan(threads=(thread,), note="adopted Skyline's thread")
 
 
@@ -289,18 +339,29 @@ def _plan_thread(event: SlackThread, known: Knowledge, config: Config, final: bo
 
 def _replies(event: Event, thread: Thread, text: str, reactions: Sequence[str]) -> list[Action]:
     key = (thread.metric, thread.anomaly_timestamp)
-    out = [Action(
-        id=action_id(event.event_id, POST_REPLY, *map(str, key)), event_id=event.event_id,
-        action=POST_REPLY, channel=thread.channel, thread_metric=key[0],
-        thread_anomaly_timestamp=key[1], text=text,
-    )]
+    out = [
+        Action(
+            id=action_id(event.event_id, POST_REPLY, *map(str, key)),
+            event_id=event.event_id,
+            action=POST_REPLY,
+            channel=thread.channel,
+            thread_metric=key[0],
+            thread_anomaly_timestamp=key[1],
+            text=text,
+        )
+    ]
     out += [
         Action(
             id=action_id(event.event_id, ADD_REACTION, *map(str, key), name),
-            event_id=event.event_id, action=ADD_REACTION, channel=thread.channel,
-            thread_metric=key[0], thread_anomaly_timestamp=key[1], reaction=name.strip(":"),
+            event_id=event.event_id,
+            action=ADD_REACTION,
+            channel=thread.channel,
+            thread_metric=key[0],
+            thread_anomaly_timestamp=key[1],
+            reaction=name.strip(":"),
         )
-        for name in reactions if name
+        for name in reactions
+        if name
     ]
     return out
 
@@ -309,34 +370,44 @@ def _channel_post(event: Event, config: Config, text: str) -> list[Action]:
     channel = config.slack.default_channel
     if channel is None:
         return []
-    return [Action(
-        id=action_id(event.event_id, POST_MESSAGE, channel), event_id=event.event_id,
-        action=POST_MESSAGE, channel=channel, text=text,
-    )]
+    return [
+        Action(
+            id=action_id(event.event_id, POST_MESSAGE, channel),
+            event_id=event.event_id,
+            action=POST_MESSAGE,
+            channel=channel,
+            text=text,
+        )
+    ]
 
 
 def _updates_on(config: Config, switch: str) -> bool:
     return bool(config.slack.thread_updates and getattr(config.slack, switch))
 
 
-def _plan_viewed(event: TrainingDataViewed, known: Knowledge, config: Config,
-                 final: bool = False) -> Plan:
+def _plan_viewed(
+    event: TrainingDataViewed, known: Knowledge, config: Config, final: bool = False
+) -> Plan:
     if not _updates_on(config, "message_on_training_data_viewed"):
         return Plan(note="message_on_training_data_viewed is off")
     metric = event.metric or f"{render.LABELLED_PREFIX}{event.metric_id}"
-    if any(abs(at - event.logged_at) <= SELF_REQUEST_WINDOW for at in known.logged_times(
-            SkylineSelfRequest.kind, metric, event.anomaly_timestamp)):
+    if any(
+        abs(at - event.logged_at) <= SELF_REQUEST_WINDOW
+        for at in known.logged_times(SkylineSelfRequest.kind, metric, event.anomaly_timestamp)
+    ):
         return Plan(note="Ionosphere's own request for the page (learn), not a person's view")
     thread = known.thread(metric, event.anomaly_timestamp)
     if thread is None:
         return _no_thread(final)
     emoji = config.slack.message_on_training_data_viewed_reaction_emoji
-    return Plan(actions=tuple(_replies(event, thread, render.viewed_text(event), [emoji])),
-                note="reply")
+    return Plan(
+        actions=tuple(_replies(event, thread, render.viewed_text(event), [emoji])), note="reply"
+    )
 
 
-def _plan_created(event: FeaturesProfileCreated, known: Knowledge, config: Config,
-                  final: bool = False) -> Plan:
+def _plan_created(
+    event: FeaturesProfileCreated, known: Knowledge, config: Config, final: bool = False
+) -> Plan:
     profile = Profile(event.fp_id, event.metric, event.anomaly_timestamp, None, 0)
     if not _updates_on(config, "message_on_features_profile_created"):
         return Plan(profiles=(profile,), note="message_on_features_profile_created is off")
@@ -345,12 +416,14 @@ def _plan_created(event: FeaturesProfileCreated, known: Knowledge, config: Confi
         return _no_thread(final, profiles=(profile,))
     emoji = config.slack.message_on_features_profile_created_reaction_emoji
     text = render.created_text(event, config.skyline.url)
-    return Plan(actions=tuple(_replies(event, thread, text, [emoji])), profiles=(profile,),
-                note="reply")
+    return Plan(
+        actions=tuple(_replies(event, thread, text, [emoji])), profiles=(profile,), note="reply"
+    )
 
 
-def _plan_layers(event: LayersCreated, known: Knowledge, config: Config,
-                 final: bool = False) -> Plan:
+def _plan_layers(
+    event: LayersCreated, known: Knowledge, config: Config, final: bool = False
+) -> Plan:
     """Skyline gates it on the created switch and reacts with the viewed emoji
     (ionosphere_backend.py:8597-8606, 8950-8953)."""
     if not _updates_on(config, "message_on_features_profile_created"):
@@ -390,24 +463,29 @@ def thread_of(fp_id: int, known: Knowledge) -> tuple[Thread | None, tuple[str | 
     return None, first
 
 
-def _plan_learnt(event: FeaturesProfileLearnt, known: Knowledge, config: Config,
-                 final: bool = False) -> Plan:
+def _plan_learnt(
+    event: FeaturesProfileLearnt, known: Knowledge, config: Config, final: bool = False
+) -> Plan:
     thread, (metric, ts) = _learnt_thread(event, known)
     profile = Profile(event.fp_id, metric, ts, event.parent_fp_id, event.generation)
     if not _updates_on(config, "message_on_features_profile_learnt"):
         return Plan(profiles=(profile,), note="message_on_features_profile_learnt is off")
     actions: list[Action] = []
     if thread is not None:
-        emojis = [config.slack.message_on_features_profile_created_reaction_emoji,
-                  config.slack.message_on_features_profile_learnt_reaction_emoji]
-        actions += _replies(event, thread, render.learnt_text(event, metric, config.skyline.url),
-                            emojis)
+        emojis = [
+            config.slack.message_on_features_profile_created_reaction_emoji,
+            config.slack.message_on_features_profile_learnt_reaction_emoji,
+        ]
+        actions += _replies(
+            event, thread, render.learnt_text(event, metric, config.skyline.url), emojis
+        )
     post: list[Action] = []
     if render.learnt_automatically(event):
         # Skyline also asks the channel to validate it, thread or not
         # (ionosphere_functions.py:1854-1890).
-        post = _channel_post(event, config,
-                             render.learnt_channel_text(event, metric, config.skyline.url))
+        post = _channel_post(
+            event, config, render.learnt_channel_text(event, metric, config.skyline.url)
+        )
     if thread is None and not final:
         return Plan(actions=tuple(post), profiles=(profile,), needs_thread=True)
     actions += post
@@ -415,8 +493,10 @@ def _plan_learnt(event: FeaturesProfileLearnt, known: Knowledge, config: Config,
     return Plan(actions=tuple(actions), profiles=(profile,), note=note)
 
 
-def _learnt_thread(event: FeaturesProfileLearnt, known: Knowledge,
-                   ) -> tuple[Thread | None, tuple[str | None, int | None]]:
+def _learnt_thread(
+    event: FeaturesProfileLearnt,
+    known: Knowledge,
+) -> tuple[Thread | None, tuple[str | None, int | None]]:
     """The learnt profile's thread: its own key (generation 1 carries the alert's anomaly
     timestamp), else its parent's chain (later generations carry their own work timestamp)."""
     own = (event.metric, event.anomaly_timestamp)
@@ -430,9 +510,11 @@ def _learnt_thread(event: FeaturesProfileLearnt, known: Knowledge,
     return None, own if own[0] is not None and own[1] is not None else key
 
 
-def _family_threads(fp_ids: Sequence[int], known: Knowledge,
-                    fallback: tuple[str | None, int | None],
-                    ) -> tuple[list[tuple[Thread, tuple[int, ...]]], tuple[int, ...], str | None]:
+def _family_threads(
+    fp_ids: Sequence[int],
+    known: Knowledge,
+    fallback: tuple[str | None, int | None],
+) -> tuple[list[tuple[Thread, tuple[int, ...]]], tuple[int, ...], str | None]:
     """The known threads of a family of profiles (in first-seen order) with their profiles;
     the profiles without a thread; the metric for messages."""
     threads: dict[tuple[str, int], tuple[Thread, list[int]]] = {}
@@ -460,15 +542,17 @@ def _thread_age(thread: Thread, at: int) -> float:
     return at - posted
 
 
-def _plan_disabled(event: FeaturesProfileDisabled, known: Knowledge, config: Config,
-                   final: bool = False) -> Plan:
+def _plan_disabled(
+    event: FeaturesProfileDisabled, known: Knowledge, config: Config, final: bool = False
+) -> Plan:
     """One channel post per disable action, naming the profile and counting its progeny, and
     the same text with the ``x`` reaction in the family's thread if it is younger than 7 days
     (ionosphere_backend.py:5835-5919, which does it once per profile)."""
     if not _updates_on(config, "message_on_features_profile_disabled") or not event.fp_ids:
         return Plan(note="message_on_features_profile_disabled is off")
     groups, _rest, metric = _family_threads(
-        event.fp_ids, known, (event.metric, event.anomaly_timestamp))
+        event.fp_ids, known, (event.metric, event.anomaly_timestamp)
+    )
     if not groups and event.metric is not None and event.anomaly_timestamp is not None:
         # profiles the registry never saw: the request's own metric and timestamp
         asked = known.thread(event.metric, event.anomaly_timestamp)
@@ -487,8 +571,9 @@ def _plan_disabled(event: FeaturesProfileDisabled, known: Knowledge, config: Con
     return Plan(actions=tuple(actions), note=f"disabled: {note}")
 
 
-def _plan_validated(event: FeaturesProfilesValidated, known: Knowledge, config: Config,
-                    final: bool = False) -> Plan:
+def _plan_validated(
+    event: FeaturesProfilesValidated, known: Knowledge, config: Config, final: bool = False
+) -> Plan:
     profiles = tuple(
         Profile(p.fp_id, p.metric, p.anomaly_timestamp, p.parent_fp_id, p.generation)
         for p in event.profiles
@@ -499,10 +584,10 @@ def _plan_validated(event: FeaturesProfilesValidated, known: Knowledge, config: 
     bulk = bool(event.profiles) or not event.fp_ids
     if bulk:
         # Skyline posts the bulk validation to the channel, no thread (ionosphere_backend.py:8634).
-        text = render.validated_text(fp_ids, event.metric, bulk=True,
-                                     count=event.validated_count)
-        return Plan(actions=tuple(_channel_post(event, config, text)), profiles=profiles,
-                    note="channel")
+        text = render.validated_text(fp_ids, event.metric, bulk=True, count=event.validated_count)
+        return Plan(
+            actions=tuple(_channel_post(event, config, text)), profiles=profiles, note="channel"
+        )
     if not config.slack.message_on_single_validated_features_profile:
         # Skyline posts nothing for one profile (webapp.py:11597).
         return Plan(profiles=profiles, note="single validation: Skyline posts none")
@@ -511,23 +596,28 @@ def _plan_validated(event: FeaturesProfilesValidated, known: Knowledge, config: 
         return Plan(profiles=profiles, needs_thread=True)
     actions: list[Action] = []
     for thread, fps in groups:
-        actions += _replies(event, thread,
-                            render.validated_text(fps, thread.metric, bulk=False), [])
+        actions += _replies(
+            event, thread, render.validated_text(fps, thread.metric, bulk=False), []
+        )
     if rest:
         actions += _channel_post(event, config, render.validated_text(rest, metric, bulk=False))
     return Plan(actions=tuple(actions), profiles=profiles, note="validated")
 
 
-def _plan_labelled(event: AnomaliesLabelled, known: Knowledge, config: Config,
-                   final: bool = False) -> Plan:
+def _plan_labelled(
+    event: AnomaliesLabelled, known: Knowledge, config: Config, final: bool = False
+) -> Plan:
     """A ``*LABELLED*`` reply, no reaction, in the thread of every anomaly labelled: those
     between the two timestamps whose metric is one of ``metrics`` or LIKE one of
     ``namespaces`` (ionosphere_backend.py:9180-9451; no switch but thread_updates)."""
     if not config.slack.thread_updates:
         return Plan(note="thread_updates is off")
     patterns = [_like(ns) for ns in event.namespaces]
-    threads = [t for t in known.threads_between(event.start_timestamp, event.end_timestamp)
-               if t.metric in event.metrics or any(p.fullmatch(t.metric) for p in patterns)]
+    threads = [
+        t
+        for t in known.threads_between(event.start_timestamp, event.end_timestamp)
+        if t.metric in event.metrics or any(p.fullmatch(t.metric) for p in patterns)
+    ]
     text = render.labelled_text(event.label)
     actions = [a for t in threads for a in _replies(event, t, text, [])]
     return Plan(actions=tuple(actions), note=f"labelled in {len(threads)} thread(s)")
@@ -549,14 +639,24 @@ def _no_thread(final: bool, profiles: tuple[Profile, ...] = ()) -> Plan:
 
 
 #: the events whose missing thread is looked for in Slack (lifecycle events)
-_SEARCHED = frozenset({TrainingDataViewed, FeaturesProfileCreated, FeaturesProfileLearnt,
-                       FeaturesProfileDisabled, LayersCreated, FeaturesProfilesValidated})
+_SEARCHED = frozenset(
+    {
+        TrainingDataViewed,
+        FeaturesProfileCreated,
+        FeaturesProfileLearnt,
+        FeaturesProfileDisabled,
+        LayersCreated,
+        FeaturesProfilesValidated,
+    }
+)
+
 
 class _EventPlanner(Protocol):
     """A planner of one event class (``event`` is of the class it is filed under)."""
 
-    def __call__(self, event: Any, /, known: Knowledge, config: Config,
-                 final: bool = False) -> Plan: ...
+    def __call__(
+        self, event: Any, /, known: Knowledge, config: Config, final: bool = False
+    ) -> Plan: ...
 
 
 _PLANNERS: dict[type[Event], _EventPlanner] = {

@@ -54,8 +54,10 @@ def validate_url(base_url: str | None, metric: str) -> str | None:
     """ionosphere_functions.py:1856, the *Please validate this* link."""
     if not base_url:
         return None
-    return (f"{base_url.rstrip('/')}/ionosphere?fp_validate=true&metric={_q(metric)}"
-            "&validated_equals=false&limit=0&order=DESC")
+    return (
+        f"{base_url.rstrip('/')}/ionosphere?fp_validate=true&metric={_q(metric)}"
+        "&validated_equals=false&limit=0&order=DESC"
+    )
 
 
 # -- alert texts ---------------------------------------------------------------------------
@@ -102,13 +104,24 @@ def slack_time_string(at: datetime) -> str:
 def encode_graphite_metric_name(metric: str) -> str:
     """skyline_functions.py:2872 (``%2F`` -> ``%252F``, ``+`` -> ``%2B``, ``%3A`` -> ``%253A``),
     and ``|``, which would end the Slack link early."""
-    return (metric.replace("%2F", "%252F").replace("+", "%2B").replace("%3A", "%253A")
-            .replace("|", "%7C"))
+    return (
+        metric.replace("%2F", "%252F")
+        .replace("+", "%2B")
+        .replace("%3A", "%253A")
+        .replace("|", "%7C")
+    )
 
 
-def graphite_link(opts: SkylineOptions, metric: str, start: datetime, end: datetime,
-                  graph_title: str, colour: str = "orange", *,
-                  boundary: bool = False) -> str | None:
+def graphite_link(
+    opts: SkylineOptions,
+    metric: str,
+    start: datetime,
+    end: datetime,
+    graph_title: str,
+    colour: str = "orange",
+    *,
+    boundary: bool = False,
+) -> str | None:
     """Skyline's graph link, None without a Graphite host.
 
     Analyzer/Mirage (alerters.py:2001, mirage_alerters.py:2155):
@@ -126,14 +139,17 @@ def graphite_link(opts: SkylineOptions, metric: str, start: datetime, end: datet
     else:
         port = url.port or (80 if url.scheme == "http" else 443)
         base = f"{url.scheme}://{url.hostname}:{port}/{uri}" + ("/" if boundary else "")
-    return (f"{base}?from={start:%H:%M_%Y%m%d}&until={end:%H:%M_%Y%m%d}"
-            f"&target=cactiStyle({encode_graphite_metric_name(metric)},%27si%27)"
-            f"{opts.graphite_graph_settings}&title={quote(graph_title, safe='')}"
-            f"&colorList={colour}")
+    return (
+        f"{base}?from={start:%H:%M_%Y%m%d}&until={end:%H:%M_%Y%m%d}"
+        f"&target=cactiStyle({encode_graphite_metric_name(metric)},%27si%27)"
+        f"{opts.graphite_graph_settings}&title={quote(graph_title, safe='')}"
+        f"&colorList={colour}"
+    )
 
 
-def ionosphere_url(opts: SkylineOptions, metric: str, anomaly_timestamp: int,
-                   id_param: str = "metric_id") -> str | None:
+def ionosphere_url(
+    opts: SkylineOptions, metric: str, anomaly_timestamp: int, id_param: str = "metric_id"
+) -> str | None:
     """``'%s/%s?timestamp=%s&metric=%s'`` (SKYLINE_URL, ionosphere_link_path, ts, metric;
     alerters.py:2211-2213, mirage_alerters.py:2384-2386). A labelled metric is linked by its id:
     ``metric=<id>`` from Analyzer (alerters.py:2224-2226), ``metric_id=<id>`` from Mirage
@@ -143,7 +159,7 @@ def ionosphere_url(opts: SkylineOptions, metric: str, anomaly_timestamp: int,
     path = dict(opts.custom_alert_opts).get("ionosphere_link_path", "ionosphere")
     base = f"{opts.url.rstrip('/')}/{path}?timestamp={int(anomaly_timestamp)}"
     if metric.startswith(LABELLED_PREFIX):
-        return f"{base}&{id_param}={_q(metric[len(LABELLED_PREFIX):])}"
+        return f"{base}&{id_param}={_q(metric[len(LABELLED_PREFIX) :])}"
     return f"{base}&metric={_q(metric)}"
 
 
@@ -190,8 +206,9 @@ def alert_seconds(alert: AnomalyAlert, opts: SkylineOptions) -> int:
     """The period an alert's graph shows: Mirage's second order resolution, Analyzer's
     FULL_DURATION."""
     if alert.app == "mirage":
-        return int(alert.second_order_resolution_seconds or alert.full_duration
-                   or MIRAGE_DEFAULT_SECONDS)
+        return int(
+            alert.second_order_resolution_seconds or alert.full_duration or MIRAGE_DEFAULT_SECONDS
+        )
     return int(opts.full_duration)
 
 
@@ -202,8 +219,9 @@ def alert_text(alert: AnomalyAlert, opts: SkylineOptions, *, anomaly_timestamp: 
     return _analyzer_text(alert, opts, anomaly_timestamp)
 
 
-def alert_graph_url(alert: AnomalyAlert, opts: SkylineOptions, *,
-                    anomaly_timestamp: int) -> str | None:
+def alert_graph_url(
+    alert: AnomalyAlert, opts: SkylineOptions, *, anomaly_timestamp: int
+) -> str | None:
     """The Graphite render URL of an alert's graph link (None for labelled metrics)."""
     if alert.metric.startswith(LABELLED_PREFIX):
         return None
@@ -215,8 +233,9 @@ def alert_graph_url(alert: AnomalyAlert, opts: SkylineOptions, *,
     return _window_link(alert, opts, anomaly_timestamp, graph_title, colour)
 
 
-def _window_link(alert: AnomalyAlert, opts: SkylineOptions, ts: int, graph_title: str,
-                 colour: str) -> str | None:
+def _window_link(
+    alert: AnomalyAlert, opts: SkylineOptions, ts: int, graph_title: str, colour: str
+) -> str | None:
     zone = server_zone(opts)
     start = server_local(ts - alert_seconds(alert, opts), zone)
     return graphite_link(opts, alert.metric, start, server_local(ts, zone), graph_title, colour)
@@ -292,8 +311,10 @@ def _mirage_text(alert: AnomalyAlert, opts: SkylineOptions, ts: int) -> str:
     if opts.ionosphere_enabled and training:
         # mirage_alerters.py:2496-2499 (HEAD, 2024-01-05)
         days = int(int(alert_seconds(alert, opts) / 3600) / 24)
-        text += (f" :: *Quick train* :: {link(training + QUICK_TRAIN, 'quick train link')}"
-                 f" (at {days} day only, no learning)")
+        text += (
+            f" :: *Quick train* :: {link(training + QUICK_TRAIN, 'quick train link')}"
+            f" (at {days} day only, no learning)"
+        )
     return text + _shard_suffix(opts)
 
 
@@ -313,8 +334,9 @@ def _boundary_titles(alert: BoundaryAlert, opts: SkylineOptions) -> tuple[str, s
     algo = alert.algorithm.upper()
     if alert.trigger is None or alert.threshold is None:
         hours = boundary_hours(opts)  # str(): 24.0 from FULL_DURATION / 60 / 60
-        title = (f"*{main} {heading} - ALERT* {algo} on {alert.metric} at {hours} hours"
-                 f" - {alert.value}")
+        title = (
+            f"*{main} {heading} - ALERT* {algo} on {alert.metric} at {hours} hours - {alert.value}"
+        )
         graph_title = f"{main} {heading} - ALERT {algo} at {hours} hours - {alert.metric}"
     else:
         times = f"{algo} {alert.trigger} {alert.threshold} times"
@@ -331,8 +353,9 @@ def boundary_graph_url(alert: BoundaryAlert, opts: SkylineOptions) -> str | None
     zone = server_zone(opts)
     until = log_epoch(alert.logged_at, zone)
     start = server_local(until - int(boundary_hours(opts) * 60 * 60), zone)
-    return graphite_link(opts, alert.metric, start, alert.logged_at,
-                         _boundary_titles(alert, opts)[1], boundary=True)
+    return graphite_link(
+        opts, alert.metric, start, alert.logged_at, _boundary_titles(alert, opts)[1], boundary=True
+    )
 
 
 def boundary_text(alert: BoundaryAlert, opts: SkylineOptions) -> str:
@@ -341,8 +364,13 @@ def boundary_text(alert: BoundaryAlert, opts: SkylineOptions) -> str:
     when Boundary alerted. Boundary never adds a training link."""
     title = _boundary_titles(alert, opts)[0]
     when = slack_time_string(alert.logged_at)
-    return (escape(title) + _graph_part(boundary_graph_url(alert, opts))
-            + f"\nFor anomaly at {when}" + _shard_suffix(opts))
+    return (
+        escape(title)
+        + _graph_part(boundary_graph_url(alert, opts))
+        + f"\nFor anomaly at {when}"
+        + _shard_suffix(opts)
+    )
+
 
 def viewed_text(event: TrainingDataViewed) -> str:
     """ionosphere_backend.py:8879 ``'The training data page has been reviewed'`` (no viewer:
@@ -353,8 +381,10 @@ def viewed_text(event: TrainingDataViewed) -> str:
 def created_text(event: FeaturesProfileCreated, skyline_url: str | None) -> str:
     """ionosphere_functions.py:1650 and :1653 (with learn), ``via webapp``."""
     url = _link_suffix(fp_url(skyline_url, event.fp_id, event.metric))
-    text = (f"*TRAINED - not anomalous* - features profile id {event.fp_id} was created for"
-            f" {escape(event.metric)} via webapp{url}")
+    text = (
+        f"*TRAINED - not anomalous* - features profile id {event.fp_id} was created for"
+        f" {escape(event.metric)} via webapp{url}"
+    )
     if event.learn:
         days = event.learn_days if event.learn_days is not None else 30
         text += f" AND set to *LEARN* at {days} days"
@@ -365,9 +395,11 @@ def layers_text(event: LayersCreated, metric: str | None, skyline_url: str | Non
     """ionosphere_backend.py:8887 ``'*TRAINED layers* - with label - %s, layers were created on
     features profile id %s for %s - %s'`` (label, or None)."""
     name = escape(metric or "unknown metric")
-    return (f"*TRAINED layers* - with label - {escape(event.label)}, layers were created on"
-            f" features profile id {event.fp_id} for {name}"
-            f"{_link_suffix(fp_url(skyline_url, event.fp_id, metric))}")
+    return (
+        f"*TRAINED layers* - with label - {escape(event.label)}, layers were created on"
+        f" features profile id {event.fp_id} for {name}"
+        f"{_link_suffix(fp_url(skyline_url, event.fp_id, metric))}"
+    )
 
 
 def labelled_text(label: str) -> str:
@@ -389,19 +421,26 @@ def learnt_text(event: FeaturesProfileLearnt, metric: str | None, skyline_url: s
     url = _link_suffix(fp_url(skyline_url, event.fp_id, metric))
     if not learnt_automatically(event):
         days = event.learn_days if event.learn_days is not None else 30
-        return (f"*LEARNING - not anomalous at {days} days* - features profile id {event.fp_id}"
-                f" was created using {days} days data for {name} via ionosphere{url}")
-    return (f"*LEARNT - not anomalous* - features profile id {event.fp_id} was created for"
-            f" {name} via ionosphere{url}")
+        return (
+            f"*LEARNING - not anomalous at {days} days* - features profile id {event.fp_id}"
+            f" was created using {days} days data for {name} via ionosphere{url}"
+        )
+    return (
+        f"*LEARNT - not anomalous* - features profile id {event.fp_id} was created for"
+        f" {name} via ionosphere{url}"
+    )
 
 
-def learnt_channel_text(event: FeaturesProfileLearnt, metric: str | None,
-                        skyline_url: str | None) -> str:
+def learnt_channel_text(
+    event: FeaturesProfileLearnt, metric: str | None, skyline_url: str | None
+) -> str:
     """ionosphere_functions.py:1863 ``'*Skyline Ionosphere LEARNT* - features profile id %s for
     %s was learnt by %s - %s - *Please validate this* at %s'``."""
     name = escape(metric or "unknown metric")
-    text = (f"*Skyline Ionosphere LEARNT* - features profile id {event.fp_id} for {name}"
-            f" was learnt by ionosphere{_link_suffix(fp_url(skyline_url, event.fp_id, metric))}")
+    text = (
+        f"*Skyline Ionosphere LEARNT* - features profile id {event.fp_id} for {name}"
+        f" was learnt by ionosphere{_link_suffix(fp_url(skyline_url, event.fp_id, metric))}"
+    )
     v = validate_url(skyline_url, metric) if metric else None
     return text + (f" - *Please validate this* at {escape(v)}" if v else "")
 
@@ -414,12 +453,15 @@ def disabled_text(fp_ids: tuple[int, ...], metric: str | None, skyline_url: str 
     first, related = fp_ids[0], len(fp_ids) - 1
     name = escape(metric or "unknown metric")
     noun = "features profile" if related == 1 else "features profiles"
-    return (f"*DISABLED* - features profile id {first} and {related} related {noun} were"
-            f" disabled for {name} via webapp{_link_suffix(fp_url(skyline_url, first, metric))}")
+    return (
+        f"*DISABLED* - features profile id {first} and {related} related {noun} were"
+        f" disabled for {name} via webapp{_link_suffix(fp_url(skyline_url, first, metric))}"
+    )
 
 
-def validated_text(fp_ids: tuple[int, ...], metric: str | None, *, bulk: bool,
-                   count: int | None = None) -> str:
+def validated_text(
+    fp_ids: tuple[int, ...], metric: str | None, *, bulk: bool, count: int | None = None
+) -> str:
     """ionosphere_backend.py:8634 ``'*VALIDATED* - %s features profiles were validated for %s
     via the webapp'`` for the bulk page; a single validation (which Skyline does not post, and
     the sidecar only with ``message_on_single_validated_features_profile``) names its profile."""

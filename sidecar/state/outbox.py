@@ -95,8 +95,14 @@ class Outbox(Events, Registry):
                 "UPDATE outbox SET file_id = ?, file_at = ? WHERE id = ?", (file_id, at, action.id)
             )
 
-    def mark_done(self, action: Action, channel_id: str | None, ts: str | None,
-                  *, origin: Origin = Origin.POSTED) -> None:
+    def mark_done(
+        self,
+        action: Action,
+        channel_id: str | None,
+        ts: str | None,
+        *,
+        origin: Origin = Origin.POSTED,
+    ) -> None:
         """Delivered; an alert's first post anchors its thread (``origin`` FOUND: the post was
         another host's, adopted instead of posting again)."""
         now = time.time()
@@ -108,8 +114,9 @@ class Outbox(Events, Registry):
             )
             key = action.thread_key
             if action.creates_thread and key is not None and ts is not None:
-                self._anchor_thread(key, channel_id or action.channel, ts, action.event_id, now,
-                                   origin)
+                self._anchor_thread(
+                    key, channel_id or action.channel, ts, action.event_id, now, origin
+                )
 
     def mark_retry(
         self, action: Action, next_attempt_at: float, error: str, *, state: OutboxState = PENDING

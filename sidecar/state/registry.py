@@ -62,7 +62,12 @@ class Registry(Searches):
             )
 
     def _anchor_thread(
-        self, key: tuple[str, int], channel: str, ts: str, event_id: str, now: float,
+        self,
+        key: tuple[str, int],
+        channel: str,
+        ts: str,
+        event_id: str,
+        now: float,
         origin: Origin = Origin.POSTED,
     ) -> None:
         """Anchor (or re-anchor) an alert's thread on the post Slack answered with (or the

@@ -42,7 +42,7 @@ def anchor_start(window: bytes, offset: int) -> int:
 def anchor_of(window: bytes, offset: int) -> tuple[str, int]:
     """(anchor_hash, anchor_len) of ``offset``, given the bytes just before it (at least
     ``min(offset, ANCHOR_MAX)`` of them; extra leading bytes are ignored)."""
-    window = window[len(window) - min(offset, ANCHOR_MAX):] if offset else b""
+    window = window[len(window) - min(offset, ANCHOR_MAX) :] if offset else b""
     start = anchor_start(window, offset)
     return digest(window[start:]), len(window) - start
 
@@ -97,14 +97,15 @@ def find_anchor(fd: int, anchor_hash: str, anchor_len: int) -> tuple[int, int] |
             end = pos + m.end()
             line_no += 1
             start = end - anchor_len
-            if start < 0 or (start > 0 and buf[start - pos - 1] != 0x0A
-                             and anchor_len != ANCHOR_MAX):
+            if start < 0 or (
+                start > 0 and buf[start - pos - 1] != 0x0A and anchor_len != ANCHOR_MAX
+            ):
                 continue
             window = buf[max(0, end - ANCHOR_MAX) - pos : m.end()]
             if anchor_of(window, end) == (anchor_hash, anchor_len):
                 return end, line_no
         keep = min(len(buf), ANCHOR_MAX + 1)  # enough for windows ending in the next block
-        pos, buf = pos + len(buf) - keep, buf[len(buf) - keep:]
+        pos, buf = pos + len(buf) - keep, buf[len(buf) - keep :]
     return None
 
 

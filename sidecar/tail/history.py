@@ -43,8 +43,12 @@ BLOCK = 1 << 20
 _RANK = {ROTATED: 0, GZIP: 1, LAST: 2, LIVE: 3}
 
 
-def backfill_files(log_dir_or_files: Path | str | Iterable[Path | str], apps: Sequence[str],
-                   since: date | None = None, until: date | None = None) -> list[Path]:
+def backfill_files(
+    log_dir_or_files: Path | str | Iterable[Path | str],
+    apps: Sequence[str],
+    since: date | None = None,
+    until: date | None = None,
+) -> list[Path]:
     """The apps' log files to backfill, oldest first across apps: by the date of the rotated
     name (the live file and ``.last`` by their mtime's date), then plain before gzip before
     ``.last`` before live, then mtime. ``since`` / ``until`` bound that date (inclusive)."""
@@ -91,12 +95,23 @@ class BackfillResult:
         return [f.path for f in self.files if f.action == action]
 
 
-def run_backfill(store: Store, paths: Sequence[Path], parser_factory: ParserFactory | None = None,
-                 progress: Progress | None = None, *, block: int = BLOCK) -> BackfillResult:
+def run_backfill(
+    store: Store,
+    paths: Sequence[Path],
+    parser_factory: ParserFactory | None = None,
+    progress: Progress | None = None,
+    *,
+    block: int = BLOCK,
+) -> BackfillResult:
     """Read ``paths`` in order (see ``backfill_files``) into the store. A file that cannot be
     read is reported in the result and the others go on; a StoreError ends the run."""
-    run = _Run(store, parser_factory or default_parser_factory, progress, block,
-               {s.key: s for s in store.files()})
+    run = _Run(
+        store,
+        parser_factory or default_parser_factory,
+        progress,
+        block,
+        {s.key: s for s in store.files()},
+    )
     result = BackfillResult()
     # A backfill can be run again: it trades per-block fsync for speed (WAL keeps the database
     # consistent through a crash; only the last blocks may need reading again).
@@ -106,8 +121,10 @@ def run_backfill(store: Store, paths: Sequence[Path], parser_factory: ParserFact
                 res, state = run.one(path)
             except OSError as exc:  # LogFile reports damaged gzip data as OSError too
                 res, state = FileResult(path, "failed", reason=str(exc)), None
-                store.record_error(f"file {path}", f"read failed part way: {exc}; fix or move"
-                                   " the file and run backfill again")
+                store.record_error(
+                    f"file {path}",
+                    f"read failed part way: {exc}; fix or move the file and run backfill again",
+                )
             else:
                 store.clear_problem(f"file {path}")
             if state is not None:
@@ -128,7 +145,8 @@ def _candidates(head: bytes, key: str, known: dict[str, FileState]) -> list[File
     """Known states a file with this (decompressed) head may continue: its own (same key,
     compatible head) first, then any whose head hash matches, largest offset first."""
     compatible = [
-        s for s in known.values()
+        s
+        for s in known.values()
         if s.head_len <= len(head) and digest(head[: s.head_len]) == s.head_hash
     ]
     own = [s for s in compatible if s.key == key]
@@ -157,20 +175,27 @@ class _Run:
         key = _key(st, gz)
         for cand in _candidates(head, key, self.known):
             if cand.finished and cand.key == key and cand.size == st.st_size:
-                return FileResult(path, "skipped", cand.offset, cand.offset,
-                                  reason="already read completely"), None
+                return FileResult(
+                    path, "skipped", cand.offset, cand.offset, reason="already read completely"
+                ), None
             src = LogFile(path)
             window = src.skip_to(cand.offset)
             if window is not None and _anchored(window, cand):
-                start = cand if cand.key == key else fresh_state(
-                    key, str(path), name.app, st, head, cand.offset, cand.line_no, window)
+                start = (
+                    cand
+                    if cand.key == key
+                    else fresh_state(
+                        key, str(path), name.app, st, head, cand.offset, cand.line_no, window
+                    )
+                )
                 return self._read(src, name, start, window, resumed=cand.offset > 0)
             src.close()
         start = fresh_state(key, str(path), name.app, st, head)
         return self._read(LogFile(path), name, start, b"", resumed=False)
 
-    def _read(self, src: LogFile, name: LogName, before: FileState, context: bytes, *,
-              resumed: bool) -> tuple[FileResult, FileState]:
+    def _read(
+        self, src: LogFile, name: LogName, before: FileState, context: bytes, *, resumed: bool
+    ) -> tuple[FileResult, FileState]:
         """Read ``src`` on from ``before`` (``context``: the bytes before it) to its end,
         storing the events and the state after every block."""
         path = Path(src.path)
@@ -196,8 +221,7 @@ class _Run:
                     if cut == 0 and not eof and len(pending) < 4 * block:
                         continue  # a very long line: read on (the parser truncates it)
                     cut = cut or (0 if eof else len(pending))
-                chunk = take(before, context, pending, cut, restart=False,
-                             final=eof and immutable)
+                chunk = take(before, context, pending, cut, restart=False, final=eof and immutable)
                 pending = pending[cut:]
                 events = parser.feed(chunk.data)
                 if eof and name.kind != LIVE:

@@ -106,7 +106,8 @@ class Tailer:
         known = list(known)
         # Only states of files we follow: backfill's .gz / .last states are none of ours.
         self._known = {
-            s.key: s for s in known
+            s.key: s
+            for s in known
             if not s.finished and followed_app(Path(s.path).name, self._apps)
         }
         # Apps never tailed before start at the end of their files, like tail -f.
@@ -116,8 +117,12 @@ class Tailer:
         self._max_chunk = max_chunk
         self._clock = clock
         self._drain = drain_seconds
-        self._recovery = Recovery(self._dir, settle_seconds=settle_seconds,
-                                  rewrite_max_seconds=rewrite_max_seconds, wall_clock=wall_clock)
+        self._recovery = Recovery(
+            self._dir,
+            settle_seconds=settle_seconds,
+            rewrite_max_seconds=rewrite_max_seconds,
+            wall_clock=wall_clock,
+        )
         self._scanned = False
         self._gens: dict[str, Generation] = {}
         self._missing: dict[str, float] = {}  # known keys not found, since when
@@ -252,11 +257,25 @@ class Tailer:
             os.close(fd)
             self._problem(f"open:{path}", f"cannot read {path}: {reason(exc)}")
             return
-        self._gens[key] = Generation(key, app, path, fd, read=state, committed=state,
-                                     emitted=known is not None, size=st.st_size, grew_at=now)
+        self._gens[key] = Generation(
+            key,
+            app,
+            path,
+            fd,
+            read=state,
+            committed=state,
+            emitted=known is not None,
+            size=st.st_size,
+            grew_at=now,
+        )
         self.stats.generations_opened += 1
-        log.info("following log file", path=str(path), key=key, offset=state.offset,
-                 resumed=known is not None)
+        log.info(
+            "following log file",
+            path=str(path),
+            key=key,
+            offset=state.offset,
+            resumed=known is not None,
+        )
 
     def _tails_from_end(self, app: str) -> bool:
         return not self._scanned and app in self._from_end

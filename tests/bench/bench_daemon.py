@@ -127,13 +127,16 @@ def stop(proc: subprocess.Popen[bytes]) -> int:
     return proc.returncode
 
 
-def measure_latency(logs: Path, db: Path, n: int, poll: float,
-                    timeout: float = 10.0) -> tuple[list[float], int]:
+def measure_latency(
+    logs: Path, db: Path, n: int, poll: float, timeout: float = 10.0
+) -> tuple[list[float], int]:
     """Append ``n`` alert lines one at a time; returns (latencies in ms, lines not stored in
     ``timeout``)."""
     rng = random.Random(1)
-    fds = {app: os.open(logs / f"{app}.log", os.O_WRONLY | os.O_APPEND)
-           for app in ("mirage", "analyzer")}
+    fds = {
+        app: os.open(logs / f"{app}.log", os.O_WRONLY | os.O_APPEND)
+        for app in ("mirage", "analyzer")
+    }
     conn = sqlite3.connect(f"file:{db}?mode=ro", uri=True, timeout=1)
     latencies: list[float] = []
     missed = 0
@@ -183,13 +186,26 @@ def run() -> dict[str, object]:
     with FakeSlack() as fake:
         fake.add_channel("#skyline")
         config = write_config(base, fake.base_url)
-        env = {k: v for k, v in os.environ.items()
-               if k not in ("SKYLINE_SETTINGS_PY", "SKYLINE_SIDECAR_CONFIG", "NOTIFY_SOCKET",
-                            "CREDENTIALS_DIRECTORY")}
+        env = {
+            k: v
+            for k, v in os.environ.items()
+            if k
+            not in (
+                "SKYLINE_SETTINGS_PY",
+                "SKYLINE_SIDECAR_CONFIG",
+                "NOTIFY_SOCKET",
+                "CREDENTIALS_DIRECTORY",
+            )
+        }
         env["SLACK_BOT_TOKEN"] = fake.token
         with open(base / "daemon.log", "wb") as out:
-            proc = subprocess.Popen([*sidecar_command(), "run", "--config", str(config)],
-                                    stdout=out, stderr=subprocess.STDOUT, env=env, cwd=base)
+            proc = subprocess.Popen(
+                [*sidecar_command(), "run", "--config", str(config)],
+                stdout=out,
+                stderr=subprocess.STDOUT,
+                env=env,
+                cwd=base,
+            )
         try:
             wait_up(proc, db)
             time.sleep(settle)
@@ -232,4 +248,3 @@ def run() -> dict[str, object]:
         "http_429": http_429,
         "daemon_exit": code,
     }
-

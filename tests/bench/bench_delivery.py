@@ -31,11 +31,13 @@ def run() -> dict[str, object]:
         for ch in CHANNELS:
             fake.add_channel(ch)
         config = make_config(Path(tmp), fake.base_url)
-        config = with_slack(config, channels=tuple((f"ns{i}", (ch,))
-                                                   for i, ch in enumerate(CHANNELS)))
+        config = with_slack(
+            config, channels=tuple((f"ns{i}", (ch,)) for i, ch in enumerate(CHANNELS))
+        )
         store = Store.open(config.state.path)
-        store.ingest([alert(ts=1795698600 + i, namespace=f"ns{i % len(CHANNELS)}")
-                      for i in range(n)], None)
+        store.ingest(
+            [alert(ts=1795698600 + i, namespace=f"ns{i % len(CHANNELS)}") for i in range(n)], None
+        )
         plan_pending(store, config)
         gateway = WebGateway(config.token.reveal(), config.slack.base_url, timeout=10)
         deliverer = Deliverer(store, gateway, limiter=Limiter.uniform(1.0, 2.0))

@@ -109,11 +109,26 @@ def ere(app: str, path: Path | None = None) -> str:
 
 # Escapes outside brackets: Python's -> ERE (GNU grep has \w \W \S; \s may also match the
 # newline in Python, which grep never sees: there it is the end of the line).
-_ESCAPES = {"d": "[0-9]", "D": "[^0-9]", "w": "\\w", "W": "\\W", "S": "\\S",
-            "s": "([[:space:]]|$)", "n": "$", "r": "\r", "t": "\t"}
+_ESCAPES = {
+    "d": "[0-9]",
+    "D": "[^0-9]",
+    "w": "\\w",
+    "W": "\\W",
+    "S": "\\S",
+    "s": "([[:space:]]|$)",
+    "n": "$",
+    "r": "\r",
+    "t": "\t",
+}
 # Escapes inside brackets: (members, can match a newline)
-_CLASS_ESCAPES = {"d": ("0-9", False), "w": ("[:alnum:]_", False), "s": ("[:space:]", True),
-                  "n": ("", True), "r": ("\r", False), "t": ("\t", False)}
+_CLASS_ESCAPES = {
+    "d": ("0-9", False),
+    "w": ("[:alnum:]_", False),
+    "s": ("[:space:]", True),
+    "n": ("", True),
+    "r": ("\r", False),
+    "t": ("\t", False),
+}
 
 
 def to_ere(regex: str) -> str:
@@ -157,7 +172,7 @@ def to_ere(regex: str) -> str:
 
 
 def _refuse(regex: str, at: int) -> NoReturn:
-    raise ValueError(f"no ERE for {regex[at:at + 12]!r} in the prefilter {regex!r}")
+    raise ValueError(f"no ERE for {regex[at : at + 12]!r} in the prefilter {regex!r}")
 
 
 def _bracket(regex: str, i: int) -> tuple[str, int]:
@@ -185,14 +200,17 @@ def _bracket(regex: str, i: int) -> tuple[str, int]:
                 literals.append(e)
             j += 2
         elif regex.startswith("-", j + 1) and regex[j + 2] != "]":
-            members.append(regex[j:j + 3])  # a range a-z
+            members.append(regex[j : j + 3])  # a range a-z
             j += 3
         else:
             literals.append(c)
             j += 1
     # POSIX bracket order: ']' first, '^' not first, '-' last.
-    body = ("]" if "]" in literals else "") + "".join(
-        x for x in literals if x not in "]^-") + "".join(members)
+    body = (
+        ("]" if "]" in literals else "")
+        + "".join(x for x in literals if x not in "]^-")
+        + "".join(members)
+    )
     body += ("^" if "^" in literals else "") + ("-" if "-" in literals else "")
     if negated:
         return f"[^{body}]", j + 1  # grep never sees the newline a Python class excludes
@@ -212,8 +230,13 @@ def grep_count(pattern: str, path: Path) -> tuple[float, int, float]:
     """``LC_ALL=C grep -c -E pattern path``: (seconds, lines counted, CPU seconds)."""
     env = {**os.environ, "LC_ALL": "C"}
     cpu, start = children_cpu(), time.perf_counter()
-    out = subprocess.run(["grep", "-c", "-E", pattern, str(path)], env=env, check=False,
-                         capture_output=True, text=True)
+    out = subprocess.run(
+        ["grep", "-c", "-E", pattern, str(path)],
+        env=env,
+        check=False,
+        capture_output=True,
+        text=True,
+    )
     elapsed = time.perf_counter() - start
     if out.returncode not in (0, 1) or out.stderr:
         raise RuntimeError(f"grep failed ({out.returncode}): {out.stderr.strip()}")
@@ -266,8 +289,13 @@ print(json.dumps({"base_kib": base, "peak_kib": peak, "events": events,
 def peak_rss(app: str, path: Path, limit: int) -> dict[str, int]:
     """Peak RSS (KiB) of a fresh interpreter that imports the parser and parses ``limit``
     bytes of ``path``: after the imports (base) and at the end (peak)."""
-    out = subprocess.run([sys.executable, "-c", _CHILD, app, str(path), str(limit)],
-                         check=False, capture_output=True, text=True, cwd=ROOT)
+    out = subprocess.run(
+        [sys.executable, "-c", _CHILD, app, str(path), str(limit)],
+        check=False,
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+    )
     if out.returncode:
         raise RuntimeError(f"the parsing child failed ({out.returncode}): {out.stderr[-2000:]}")
     return json.loads(out.stdout)
@@ -324,9 +352,23 @@ def cli_parse(path: Path, out: Path) -> tuple[float, int, int, float]:
     CPU seconds)."""
     cpu, start = children_cpu(), time.perf_counter()
     with open(out, "wb") as stdout:
-        done = subprocess.run([sys.executable, "-c", _CLI_CHILD, "parse", "--format", "json",
-                               "--app", path.stem, str(path)], stdout=stdout,
-                              stderr=subprocess.PIPE, check=False, cwd=ROOT)
+        done = subprocess.run(
+            [
+                sys.executable,
+                "-c",
+                _CLI_CHILD,
+                "parse",
+                "--format",
+                "json",
+                "--app",
+                path.stem,
+                str(path),
+            ],
+            stdout=stdout,
+            stderr=subprocess.PIPE,
+            check=False,
+            cwd=ROOT,
+        )
     elapsed, cpu = time.perf_counter() - start, children_cpu() - cpu
     err = done.stderr.decode(errors="replace")
     if done.returncode or "VmHWM" not in err:
@@ -341,8 +383,13 @@ def backfill_child(path: Path) -> dict[str, float]:
     db = path.parent / "bench-state.sqlite"
     for leftover in path.parent.glob(db.name + "*"):
         leftover.unlink()
-    done = subprocess.run([sys.executable, "-c", _BACKFILL_CHILD, str(path.parent), str(db),
-                           path.stem], capture_output=True, text=True, check=False, cwd=ROOT)
+    done = subprocess.run(
+        [sys.executable, "-c", _BACKFILL_CHILD, str(path.parent), str(db), path.stem],
+        capture_output=True,
+        text=True,
+        check=False,
+        cwd=ROOT,
+    )
     for leftover in path.parent.glob(db.name + "*"):
         leftover.unlink()
     if done.returncode:
@@ -448,25 +495,32 @@ def density(app: str, size: int, event_every: int, repeat: int) -> dict[str, obj
 
 def table(columns: dict[str, dict[str, object]]) -> str:
     """The figures of each density side by side."""
-    keys = [k for k in next(iter(columns.values())) if not k.endswith("_runs_s")
-            and k != "grep_pattern"]
+    keys = [
+        k for k in next(iter(columns.values())) if not k.endswith("_runs_s") and k != "grep_pattern"
+    ]
     width = max(map(len, keys))
     lines = [f"   {'':<{width}}  " + "  ".join(f"{name:>12}" for name in columns)]
     for key in keys:
-        lines.append(f"   {key:<{width}}  " + "  ".join(
-            f"{columns[name][key]!s:>12}" for name in columns))
+        lines.append(
+            f"   {key:<{width}}  " + "  ".join(f"{columns[name][key]!s:>12}" for name in columns)
+        )
     return "\n".join(lines)
 
 
 def run() -> dict[str, object]:
     app = os.environ.get("BENCH_PARSE_APP") or "mirage"
     repeat = max(1, int(env_number("BENCH_REPEAT", 3)))
-    sizes = {"ordinary": (int(env_number("BENCH_PARSE_MB", 200) * MIB), EVENT_EVERY),
-             "storm": (int(env_number("BENCH_STORM_MB", 100) * MIB),
-                       int(env_number("BENCH_STORM_EVERY", STORM_EVERY)))}
+    sizes = {
+        "ordinary": (int(env_number("BENCH_PARSE_MB", 200) * MIB), EVENT_EVERY),
+        "storm": (
+            int(env_number("BENCH_STORM_MB", 100) * MIB),
+            int(env_number("BENCH_STORM_EVERY", STORM_EVERY)),
+        ),
+    }
     load = os.getloadavg()
-    source = hashlib.sha256(b"".join(
-        f.read_bytes() for f in sorted((ROOT / "parsers").glob("*.py")))).hexdigest()[:12]
+    source = hashlib.sha256(
+        b"".join(f.read_bytes() for f in sorted((ROOT / "parsers").glob("*.py")))
+    ).hexdigest()[:12]
     columns = {name: density(app, size, every, repeat) for name, (size, every) in sizes.items()}
     print(table(columns), flush=True)
     ordinary, storm = columns["ordinary"], columns["storm"]
@@ -495,6 +549,7 @@ def run() -> dict[str, object]:
         "grep_pattern": ordinary["grep_pattern"],
     }
     for name, column in columns.items():
-        figures.update({f"{name}_{key}": value for key, value in column.items()
-                        if key != "grep_pattern"})
+        figures.update(
+            {f"{name}_{key}": value for key, value in column.items() if key != "grep_pattern"}
+        )
     return figures

@@ -68,8 +68,13 @@ def storm_lines(n_channels: int, per_channel: int) -> bytes:
 
 
 def status_json(config: Path, env: dict[str, str]) -> dict[str, object]:
-    out = subprocess.run([*sidecar_command(), "status", "--config", str(config), "--format",
-                          "json"], capture_output=True, text=True, env=env, timeout=60)
+    out = subprocess.run(
+        [*sidecar_command(), "status", "--config", str(config), "--format", "json"],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=60,
+    )
     if out.returncode != 0:
         raise RuntimeError(f"status failed: {out.stderr.strip()}")
     return json.loads(out.stdout)
@@ -83,18 +88,30 @@ def storm(variant: str, n_channels: int, per_channel: int) -> dict[str, object]:
     channels = [f"#storm{i}" for i in range(n_channels)]
     total = n_channels * per_channel
     data = storm_lines(n_channels, per_channel)
-    with FakeSlack(post_rate=1.0, post_burst=VARIANTS[variant],
-                   method_limits=SLACK_TIERS) as fake:
+    with FakeSlack(post_rate=1.0, post_burst=VARIANTS[variant], method_limits=SLACK_TIERS) as fake:
         for ch in channels:
             fake.add_channel(ch)
         config = write_config(base, fake.base_url, channels)
-        env = {k: v for k, v in os.environ.items()
-               if k not in ("SKYLINE_SETTINGS_PY", "SKYLINE_SIDECAR_CONFIG", "NOTIFY_SOCKET",
-                            "CREDENTIALS_DIRECTORY")}
+        env = {
+            k: v
+            for k, v in os.environ.items()
+            if k
+            not in (
+                "SKYLINE_SETTINGS_PY",
+                "SKYLINE_SIDECAR_CONFIG",
+                "NOTIFY_SOCKET",
+                "CREDENTIALS_DIRECTORY",
+            )
+        }
         env["SLACK_BOT_TOKEN"] = fake.token
         with open(base / "daemon.log", "wb") as out:
-            proc = subprocess.Popen([*sidecar_command(), "run", "--config", str(config)],
-                                    stdout=out, stderr=subprocess.STDOUT, env=env, cwd=base)
+            proc = subprocess.Popen(
+                [*sidecar_command(), "run", "--config", str(config)],
+                stdout=out,
+                stderr=subprocess.STDOUT,
+                env=env,
+                cwd=base,
+            )
         try:
             wait_up(proc, base / "state.sqlite")
             time.sleep(0.5)
@@ -136,8 +153,12 @@ def storm(variant: str, n_channels: int, per_channel: int) -> dict[str, object]:
         "http_429_seen_by_daemon": sum(p["ratelimited"] for p in pacing.values()),
         "pace_per_channel": {k: p["rate"] for k, p in pacing.items() if k.startswith("chat:")},
         "target": f"<= {max_ratio}x, <= {max_429} x 429",
-        "ok": bool(ratio and ratio <= max_ratio and http_429 <= max_429
-                   and len(messages) == total == len(per_action)),
+        "ok": bool(
+            ratio
+            and ratio <= max_ratio
+            and http_429 <= max_429
+            and len(messages) == total == len(per_action)
+        ),
         "daemon_exit": code,
     }
 
@@ -146,7 +167,8 @@ def run() -> dict[str, object]:
     n_channels = int(env_number("BENCH_STORM_CHANNELS", 5))
     per_channel = int(env_number("BENCH_STORM_PER_CHANNEL", 60))
     figures: dict[str, object] = {
-        "alerts": n_channels * per_channel, "channels": n_channels,
+        "alerts": n_channels * per_channel,
+        "channels": n_channels,
         "load_1min_before": round(os.getloadavg()[0], 2),
     }
     for variant in VARIANTS:

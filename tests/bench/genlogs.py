@@ -45,9 +45,20 @@ SKYLINE_URL = "https://skyline.example.com"
 MIB = 1 << 20
 
 HOSTS = [f"{kind}{i:02d}" for kind in ("web", "db", "cache", "queue", "lb") for i in range(1, 21)]
-SERIES = ["cpu.user", "cpu.system", "cpu.iowait", "mem.free", "mem.cached", "disk.used",
-          "disk.io.read_bytes", "net.eth0.rx_bytes", "net.eth0.tx_bytes", "load.1min",
-          "nginx.requests", "redis.connected_clients"]
+SERIES = [
+    "cpu.user",
+    "cpu.system",
+    "cpu.iowait",
+    "mem.free",
+    "mem.cached",
+    "disk.used",
+    "disk.io.read_bytes",
+    "net.eth0.rx_bytes",
+    "net.eth0.tx_bytes",
+    "load.1min",
+    "nginx.requests",
+    "redis.connected_clients",
+]
 
 
 @dataclass
@@ -152,9 +163,13 @@ class _App:
         return f"stats.{self.rng.choice(HOSTS)}-{self.serial:07d}.{self.rng.choice(SERIES)}"
 
     def traceback(self, pid: int, then: str) -> None:
-        err = self.rng.choice(["KeyError: 'slack'", "ConnectionError: Error 111 connecting to "
-                               "localhost:6379. Connection refused.", "ValueError: too many "
-                               "values to unpack (expected 2)"])
+        err = self.rng.choice(
+            [
+                "KeyError: 'slack'",
+                "ConnectionError: Error 111 connecting to localhost:6379. Connection refused.",
+                "ValueError: too many values to unpack (expected 2)",
+            ]
+        )
         self.o.rec(pid, L.traceback_text(err, chained=self.rng.random() < 0.5))
         self.o.rec(pid, then)
 
@@ -199,8 +214,11 @@ class _Analyzer(_App):
         o.rec(self.main, f"total metrics      :: {metrics}")
         o.rec(self.main, f"total analyzed     :: {metrics - r.randint(900, 1500)}")
         o.rec(self.main, L.total_anomalies(0))
-        o.rec(self.main, f"exception stats    :: {{'Stale': {r.randint(50, 300)}, "
-                         f"'Boring': {r.randint(600, 1200)}, 'TooShort': {r.randint(0, 40)}}}")
+        o.rec(
+            self.main,
+            f"exception stats    :: {{'Stale': {r.randint(50, 300)}, "
+            f"'Boring': {r.randint(600, 1200)}, 'TooShort': {r.randint(0, 40)}}}",
+        )
         o.rec(self.main, "anomaly breakdown  :: {}")
         o.rec(self.main, f"sleeping {r.uniform(40, 56):.2f} seconds due to low run time...")
 
@@ -229,8 +247,11 @@ class _Analyzer(_App):
         self.kinds["anomaly_alert"] += 1
         if r.random() < 0.3:
             o.rec(self.main, L.triggering_alert("v5", m, value, "smtp"))
-            o.rec(self.next_pid(), "alert_smtp - will send to primary_recipient :: "
-                                   "ops@example.org, cc_recipients :: False")
+            o.rec(
+                self.next_pid(),
+                "alert_smtp - will send to primary_recipient :: "
+                "ops@example.org, cc_recipients :: False",
+            )
             smtp = L.alert_list("stats", "smtp", 3600, 0, alert_id="internal-0")
             o.rec(self.main, L.analyzer_trigger_alert(smtp, metric, smtp=True))
             self.kinds["anomaly_alert"] += 1
@@ -251,9 +272,14 @@ class _Mirage(_App):
             spin, m, value = self.next_pid(), self.metric(), round(r.uniform(0, 300), 3)
             ts = o.now - 60
             o.rec(spin, L.check_file(m, ts))
-            for name, var in (("metric", m), ("value", value), ("hours_to_resolve", 168),
-                              ("metric_timestamp", ts), ("added_by", "analyzer"),
-                              ("added_at", ts + 7)):
+            for name, var in (
+                ("metric", m),
+                ("value", value),
+                ("hours_to_resolve", 168),
+                ("metric_timestamp", ts),
+                ("added_by", "analyzer"),
+                ("added_at", ts + 7),
+            ):
                 o.rec(spin, f"debug :: metric variable - {name} - {var}")
             o.rec(spin, f"retrieved {r.randint(9000, 10080)} datapoints from Graphite for {m}")
             o.rec(spin, f"analyzing :: {m} at 604800 seconds")
@@ -289,8 +315,11 @@ class _Mirage(_App):
         if r.random() < 0.4:
             smtp = L.alert_list("stats", "smtp", 3600, 168)
             o.rec(self.main, L.mirage_trigger_alert(smtp, metric, seconds, smtp=True))
-            o.rec(self.next_pid(), "alert_smtp - will send to primary_recipient :: "
-                                   "ops@example.org, cc_recipients :: False")
+            o.rec(
+                self.next_pid(),
+                "alert_smtp - will send to primary_recipient :: "
+                "ops@example.org, cc_recipients :: False",
+            )
             self.kinds["anomaly_alert"] += 1
             events += 1
         o.rec(self.main, L.total_anomalies(1))
@@ -305,8 +334,7 @@ class _Webapp(_App):
     def __init__(self, out: _Out, rng: random.Random, serial: int):
         super().__init__(out, rng, serial)
         self.workers = [self.next_pid() for _ in range(4)]
-        out.raw(L.gunicorn_line(_dt(out.now), self.pid, "INFO",
-                                "Starting gunicorn 23.0.0"))
+        out.raw(L.gunicorn_line(_dt(out.now), self.pid, "INFO", "Starting gunicorn 23.0.0"))
         self.fp_id = serial
 
     def request(self, pid: int, link: str, rid: str, user: str = "admin") -> None:
@@ -330,8 +358,11 @@ class _Webapp(_App):
         if r.random() < 0.05:  # a features profile page: an /ionosphere request, no event
             rid, m = self.rid(), self.metric()
             self.request(pid, _url(fp_view="true", fp_id=r.randint(1000, 9000), metric=m), rid)
-            o.rec(pid, "ionoshere_backend.py :: features_profile_progeny getting the features "
-                       f"profile ids of the progeny of fp_id {r.randint(1000, 9000)}")
+            o.rec(
+                pid,
+                "ionoshere_backend.py :: features_profile_progeny getting the features "
+                f"profile ids of the progeny of fp_id {r.randint(1000, 9000)}",
+            )
             o.rec(pid, L.completed_request(rid, round(r.uniform(0.2, 4), 3)))
         else:  # API / panorama requests
             link = r.choice(API_URLS) % (self.metric(), o.now - r.randint(0, 86400))
@@ -340,8 +371,7 @@ class _Webapp(_App):
                 o.rec(pid, r.choice(WEBAPP_LINES) % (self.metric(), r.randint(0, 9999)))
         if r.random() < 0.02:
             self.traceback(pid, "error :: Webapp could not get metric id from Redis key")
-            o.raw(L.gunicorn_line(_dt(o.now), pid, "ERROR",
-                                  "Error handling request /api"))
+            o.raw(L.gunicorn_line(_dt(o.now), pid, "ERROR", "Error handling request /api"))
 
     def episode(self) -> int:
         """A training data page view (1 event), often followed by a features profile created
@@ -350,8 +380,18 @@ class _Webapp(_App):
         pid, m, ts = r.choice(self.workers), self.unique_metric(), o.now - r.randint(600, 7200)
         link, rid = _url(timestamp=ts, metric=m), self.rid()
         self.request(pid, link, rid)
-        o.rec(pid, L.getting_anomaly_id(_url("panorama", metric=m, from_timestamp=ts - 120,
-                                             until_timestamp=ts + 120, panorama_anomaly_id="true")))
+        o.rec(
+            pid,
+            L.getting_anomaly_id(
+                _url(
+                    "panorama",
+                    metric=m,
+                    from_timestamp=ts - 120,
+                    until_timestamp=ts + 120,
+                    panorama_anomaly_id="true",
+                )
+            ),
+        )
         o.rec(pid, f"debug :: panorama anomaly data: [[98765, '{m}', 12.5, {ts}, 604800]]")
         o.rec(pid, f"metric_id looked up base_name: {m} and got metric_id: 271")
         o.rec(pid, L.metric_id_is(271))
@@ -361,8 +401,17 @@ class _Webapp(_App):
         if r.random() < 0.5:
             return 1
         self.fp_id += 1
-        link, rid = _url(timestamp=ts, metric=m, requested_timestamp=ts, add_fp="true",
-                         learn="true", label="none"), self.rid()
+        link, rid = (
+            _url(
+                timestamp=ts,
+                metric=m,
+                requested_timestamp=ts,
+                add_fp="true",
+                learn="true",
+                label="none",
+            ),
+            self.rid(),
+        )
         self.request(pid, link, rid)
         o.rec(pid, L.fp_pending_key(m, ts))
         o.rec(pid, L.fp_requested("training_data", m, ts, 1))
@@ -389,21 +438,33 @@ class _Ionosphere(_App):
         o, r = self.o, self.rng
         o.rec(self.main, "starting 1 of 1 spin_process/es")
         spin, m = self.next_pid(), self.metric()
-        o.rec(spin, "loading metric variables from import - metric_check_file - "
-                    f"/opt/skyline/ionosphere/check/{o.now - 60}.{m}.txt")
+        o.rec(
+            spin,
+            "loading metric variables from import - metric_check_file - "
+            f"/opt/skyline/ionosphere/check/{o.now - 60}.{m}.txt",
+        )
         for _ in range(r.randint(3, 10)):
             o.rec(spin, r.choice(IONOSPHERE_LINES) % (m, r.randint(1000, 9000)))
-        o.rec(spin, r.choice([f"not anomalous - features profile match - {m}",
-                              f"anomalous - no features profile matched - {m}"]))
+        o.rec(
+            spin,
+            r.choice(
+                [
+                    f"not anomalous - features profile match - {m}",
+                    f"anomalous - no features profile matched - {m}",
+                ]
+            ),
+        )
         if r.random() < 0.03:
             self.traceback(spin, "error :: ionosphere - failed to calculate features")
-        o.rec(self.main, f"ionosphere :: 1 spin_process/es completed in {r.uniform(1, 3):.2f} "
-                         "seconds")
+        o.rec(
+            self.main, f"ionosphere :: 1 spin_process/es completed in {r.uniform(1, 3):.2f} seconds"
+        )
         if r.random() < 0.2:  # the learn child finds a work item that is not ready
             learn = self.next_pid()
             o.rec(learn, L.learn_child_pid(learn))
-            item = L.learn_work_item("learn_fp_human", o.now - 600, self.metric(),
-                                     r.randint(1000, 9000), 0)
+            item = L.learn_work_item(
+                "learn_fp_human", o.now - 600, self.metric(), r.randint(1000, 9000), 0
+            )
             o.rec(learn, L.learn_checking(item))
             o.rec(learn, L.learn_not_ready())
 
@@ -470,13 +531,24 @@ IONOSPHERE_LINES = [
 ]
 
 _APPS: dict[str, type[_App]] = {
-    "analyzer": _Analyzer, "mirage": _Mirage, "webapp": _Webapp, "ionosphere": _Ionosphere,
+    "analyzer": _Analyzer,
+    "mirage": _Mirage,
+    "webapp": _Webapp,
+    "ionosphere": _Ionosphere,
 }
 
 
-def write_log(path: Path, app: str, size: int, *, start: datetime | None = None,
-              end: datetime | None = None, seed: int = 0, serial: int = 0,
-              event_every: int = EVENT_EVERY) -> GenStats:
+def write_log(
+    path: Path,
+    app: str,
+    size: int,
+    *,
+    start: datetime | None = None,
+    end: datetime | None = None,
+    seed: int = 0,
+    serial: int = 0,
+    event_every: int = EVENT_EVERY,
+) -> GenStats:
     """Write about ``size`` bytes (a little more: whole records) of ``app``'s log to ``path``,
     log times spread over [start, end] (default: one day). ``serial`` starts the range of
     unique metric and fp ids: give files that are read into one store distinct ranges."""
@@ -501,10 +573,16 @@ def write_log(path: Path, app: str, size: int, *, start: datetime | None = None,
     return GenStats(Path(path), app, out.written, out.lines, out.records, events, gen.kinds)
 
 
-def write_log_dir(log_dir: Path, total: int, *, apps: tuple[str, ...] = APPS, days: int = 6,
-                  today: date = date(2026, 11, 26),
-                  gzipped: tuple[tuple[str, int], ...] = (("analyzer", 5), ("mirage", 5)),
-                  seed: int = 0) -> dict[Path, GenStats]:
+def write_log_dir(
+    log_dir: Path,
+    total: int,
+    *,
+    apps: tuple[str, ...] = APPS,
+    days: int = 6,
+    today: date = date(2026, 11, 26),
+    gzipped: tuple[tuple[str, int], ...] = (("analyzer", 5), ("mirage", 5)),
+    seed: int = 0,
+) -> dict[Path, GenStats]:
     """A Skyline LOG_PATH: per app ``<app>.log.YYYY-MM-DD`` for ``days - 1`` past days plus the
     live ``<app>.log``, ``total`` bytes split by APP_WEIGHTS; the (app, days ago) in
     ``gzipped`` are compressed (logrotate style, ``gzip -n``). Returns the final path of each
@@ -520,8 +598,15 @@ def write_log_dir(log_dir: Path, total: int, *, apps: tuple[str, ...] = APPS, da
             start = datetime(day.year, day.month, day.day)
             name = f"{app}.log" if ago == 0 else f"{app}.log.{day.isoformat()}"
             path = log_dir / name
-            stats = write_log(path, app, size, start=start, end=start + timedelta(seconds=86399),
-                              seed=seed, serial=serial)
+            stats = write_log(
+                path,
+                app,
+                size,
+                start=start,
+                end=start + timedelta(seconds=86399),
+                seed=seed,
+                serial=serial,
+            )
             serial += 10_000_000
             if ago:  # a rotated file was last written at its midnight
                 mtime = calendar.timegm((day + timedelta(days=1)).timetuple()) - 1
@@ -543,8 +628,11 @@ def main(argv: list[str] | None = None) -> int:
     size = int(args.mb * MIB)
     if args.app:
         args.out_dir.mkdir(parents=True, exist_ok=True)
-        files = {args.out_dir / f"{args.app}.log": write_log(
-            args.out_dir / f"{args.app}.log", args.app, size, seed=args.seed)}
+        files = {
+            args.out_dir / f"{args.app}.log": write_log(
+                args.out_dir / f"{args.app}.log", args.app, size, seed=args.seed
+            )
+        }
     else:
         files = write_log_dir(args.out_dir, size, seed=args.seed)
     for path, stats in files.items():

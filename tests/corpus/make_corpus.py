@@ -106,19 +106,28 @@ class Log:
         self.next_line += data.count(b"\n")
         return first
 
-    def expect(self, cls: type[Event], at: int, emit: int | None = None, again: bool = False,
-               **fields: Any) -> None:
+    def expect(
+        self, cls: type[Event], at: int, emit: int | None = None, again: bool = False, **fields: Any
+    ) -> None:
         """The event read from line ``at``, emitted when line ``emit`` (default ``at``) is read.
 
         ``again``: this line says what an earlier line said (one alert, several lines): it must
         be the same event (same id) and it is not emitted twice. Any other id collision is a bug.
         """
         logged_at, pid, msg = self.records[at]
-        event = cls(app=self.app, logged_at=logged_at, pid=pid, message=msg,
-                    source=Source(self.name, at), **fields)
+        event = cls(
+            app=self.app,
+            logged_at=logged_at,
+            pid=pid,
+            message=msg,
+            source=Source(self.name, at),
+            **fields,
+        )
         if again != (event.event_id in self._ids):
-            raise AssertionError(f"{self.version}/{self.name}:{at}: {'no' if again else 'an'} "
-                                 f"earlier event with the id of {event}")
+            raise AssertionError(
+                f"{self.version}/{self.name}:{at}: {'no' if again else 'an'} "
+                f"earlier event with the id of {event}"
+            )
         if not again:
             self._ids.add(event.event_id)
             self.expected.append((emit or at, len(self.expected), event))
@@ -144,8 +153,9 @@ def restart(log: Log, app: str) -> None:
 
 
 def invalid_utf8(log: Log, pid: int, what: str) -> None:
-    log.raw(L.line(log.now, pid, f"{what} stats.caf").rstrip("\n").encode()
-            + b"\xe9\xff\xfe.metric\n")
+    log.raw(
+        L.line(log.now, pid, f"{what} stats.caf").rstrip("\n").encode() + b"\xe9\xff\xfe.metric\n"
+    )
 
 
 # -- analyzer.log --------------------------------------------------------------------------
@@ -165,24 +175,39 @@ def analyzer_log(v: str) -> Log:
         return L.analyzer_metric(v, value, name, ts)
 
     def alert(alerter: str, **kw: Any) -> Any:
-        return L.alert_tuple("stats", alerter, 3600) if n == 1 else L.alert_list(
-            "stats", alerter, 3600, 0, **kw)
+        return (
+            L.alert_tuple("stats", alerter, 3600)
+            if n == 1
+            else L.alert_list("stats", alerter, 3600, 0, **kw)
+        )
 
-    def fields(value: float | None, name: str, ts: int | None, alerter: str,
-               namespace: str | None = "stats", context: str = "Analyzer",
-               detail: bool = True) -> dict[str, Any]:
-        return dict(metric=name, anomaly_timestamp=ts, alerter=alerter, value=value,
-                    alert_namespace=namespace if detail else None,
-                    triggered_algorithms=tuple(L.TRIGGERED) if detail and n >= 3 else (),
-                    algorithms_run=tuple(L.ALGORITHMS_RUN) if detail and n >= 3 else (),
-                    context=context)
+    def fields(
+        value: float | None,
+        name: str,
+        ts: int | None,
+        alerter: str,
+        namespace: str | None = "stats",
+        context: str = "Analyzer",
+        detail: bool = True,
+    ) -> dict[str, Any]:
+        return dict(
+            metric=name,
+            anomaly_timestamp=ts,
+            alerter=alerter,
+            value=value,
+            alert_namespace=namespace if detail else None,
+            triggered_algorithms=tuple(L.TRIGGERED) if detail and n >= 3 else (),
+            algorithms_run=tuple(L.ALGORITHMS_RUN) if detail and n >= 3 else (),
+            context=context,
+        )
 
     # spin_process: the anomalies, handed on (only 'added ionosphere check' has the timestamp)
     log.tick()
     log.add(A_SPIN, "spin_process started")
     log.add(A_SPIN, L.added_check("ionosphere", m1, ts1))
-    log.add(A_SPIN, f"added panorama anomaly file :: /opt/skyline/panorama/check/{ts1 + 5}.{m1}"
-                    ".txt")
+    log.add(
+        A_SPIN, f"added panorama anomaly file :: /opt/skyline/panorama/check/{ts1 + 5}.{m1}.txt"
+    )
     log.add(A_SPIN, L.added_mirage_check(m3, v3, 168))
     log.add(A_SPIN, L.not_anomalous(v, m5, 1.0))  # a Mirage line shape: never an alert here
 
@@ -190,18 +215,28 @@ def analyzer_log(v: str) -> Log:
     log.add(A_RUN, L.checking_for_alerts())
     # smtp: v2+ logs smtp_trigger_alert once the child is done; v1 logs nothing else.
     smtp_triggering = log.add(A_RUN, L.triggering_alert(v, m1, v1, "smtp"))
-    log.add(A_SMTP, "alert_smtp - will send to primary_recipient :: ops@example.org, "
-                    "cc_recipients :: False")
+    log.add(
+        A_SMTP,
+        "alert_smtp - will send to primary_recipient :: ops@example.org, cc_recipients :: False",
+    )
     if n >= 2:
-        at = log.add(A_RUN, L.analyzer_trigger_alert(alert("smtp", alert_id="internal-0"),
-                                                     metric(v1, m1, ts1), smtp=True))
+        at = log.add(
+            A_RUN,
+            L.analyzer_trigger_alert(
+                alert("smtp", alert_id="internal-0"), metric(v1, m1, ts1), smtp=True
+            ),
+        )
         log.expect(AnomalyAlert, at, **fields(v1, m1, ts1, "smtp"))
     log.add(A_SPIN, L.added_check("crucible", m4, ts1))  # another pid in between
     # slack with Skyline's Slack off: THE line, then (v2+) trigger_alert after the alerter
     slack_triggering = log.add(A_RUN, L.triggering_alert(v, m1, v1, "slack"))
     if n == 1:  # the smtp alert's dispatch is over: it is released with the timestamp known
-        log.expect(AnomalyAlert, smtp_triggering, emit=slack_triggering,
-                   **fields(v1, m1, None, "smtp", detail=False))  # no line tells its time
+        log.expect(
+            AnomalyAlert,
+            smtp_triggering,
+            emit=slack_triggering,
+            **fields(v1, m1, None, "smtp", detail=False),
+        )  # no line tells its time
     at = log.add(A_RUN, L.slack_disabled(alert("slack"), metric(v1, m1, ts1)))
     log.expect(AnomalyAlert, at, **fields(v1, m1, ts1, "slack"))
     if n >= 2:
@@ -211,8 +246,17 @@ def analyzer_log(v: str) -> Log:
         http = "http_alerter-external_endpoint"
         log.add(A_RUN, L.triggering_alert(v, m1, v1, http))
         log.add(A_RUN, "determined anomaly_id as 98765, appending to alert")
-        at = log.add(A_RUN, L.analyzer_trigger_alert(alert(http, alert_id="internal-4", extra=(
-            ["anomaly_id", 98765], ["anomalyScore", 0.7777777777777778])), metric(v1, m1, ts1)))
+        at = log.add(
+            A_RUN,
+            L.analyzer_trigger_alert(
+                alert(
+                    http,
+                    alert_id="internal-4",
+                    extra=(["anomaly_id", 98765], ["anomalyScore", 0.7777777777777778]),
+                ),
+                metric(v1, m1, ts1),
+            ),
+        )
         log.expect(AnomalyAlert, at, **fields(v1, m1, ts1, http))
     # the alerter raised: Skyline did not alert, neither does the parser
     log.add(A_RUN, L.triggering_alert(v, m2, v2, "pagerduty"))
@@ -226,8 +270,9 @@ def analyzer_log(v: str) -> Log:
     released = None  # the next 'triggering alert' ends the ENABLE_FULL_DURATION_ALERTS dispatch
     if n >= 3:  # a paused alert: 'triggering alert' is logged, then no alerter is called
         released = log.add(A_RUN, L.triggering_alert(v, m5, v2, "slack"))
-        log.expect(AnomalyAlert, full_duration, emit=released,
-                   **fields(v3, m3, None, "smtp", detail=False))
+        log.expect(
+            AnomalyAlert, full_duration, emit=released, **fields(v3, m3, None, "smtp", detail=False)
+        )
         log.add(A_RUN, L.alert_paused("slack", m5, ts1 + 3600))
     if n >= 4:
         at = log.add(A_RUN, L.muted("slack", m5))
@@ -236,9 +281,17 @@ def analyzer_log(v: str) -> Log:
         log.expect(AlertMuted, at, metric=m5, alerter="pagerduty")
     log.add(A_RUN, L.slack_disabled("<function alert at 0x7f>", "[[[garbage"))  # unreadable
     traceback_record(log, A_RUN, "error :: alerters - alert_slack - getattr error")
-    log.add(A_MANAGER, L.slack_post_message(
-        "#skyline", None, "*Skyline - NOTICE* - muting expired\n" + L.analyzer_trigger_alert(
-            alert("slack"), metric(v1, m4, ts1)) + "\n" + L.sent_alert("slack", m4)))
+    log.add(
+        A_MANAGER,
+        L.slack_post_message(
+            "#skyline",
+            None,
+            "*Skyline - NOTICE* - muting expired\n"
+            + L.analyzer_trigger_alert(alert("slack"), metric(v1, m4, ts1))
+            + "\n"
+            + L.sent_alert("slack", m4),
+        ),
+    )
     if n >= 2:  # invalid UTF-8 inside an event line: read with U+FFFD, the event stands
         bad = L.slack_disabled(alert("slack", alert_id="internal-@@"), metric(v2, m5, ts1))
         at = log.add_bytes(A_RUN, bad.encode().replace(b"@@", b"\xff\xc3"))
@@ -250,9 +303,31 @@ def analyzer_log(v: str) -> Log:
         log.expect(AnomalyAlert, at, **fields(None, m4, ts1, "slack"))
     if n >= 3:  # a waterfall alert (v3+, analyzer.py:6935): Mirage did not check it in time
         log.tick()
-        log.add(A_RUN, L.waterfall_alerting("analyzer", m3, [
-            m3, ts1, v3, ts1 + 5, [m3, v3, ts1 - 86400, ts1, L.ALGORITHMS_RUN, L.TRIGGERED,
-                                   "analyzer", "analyzer", "skyline-1", ts1 + 5]]))
+        log.add(
+            A_RUN,
+            L.waterfall_alerting(
+                "analyzer",
+                m3,
+                [
+                    m3,
+                    ts1,
+                    v3,
+                    ts1 + 5,
+                    [
+                        m3,
+                        v3,
+                        ts1 - 86400,
+                        ts1,
+                        L.ALGORITHMS_RUN,
+                        L.TRIGGERED,
+                        "analyzer",
+                        "analyzer",
+                        "skyline-1",
+                        ts1 + 5,
+                    ],
+                ],
+            ),
+        )
         at = log.add(A_RUN, L.slack_disabled(alert("slack"), metric(v3, m3, ts1)))
         log.expect(AnomalyAlert, at, waterfall=True, **fields(v3, m3, ts1, "slack"))
     log.tick()
@@ -270,12 +345,19 @@ def analyzer_log(v: str) -> Log:
     log.add(A_RUN, L.checking_for_alerts())
     triggering = log.add(A_RUN, L.triggering_alert(v, m6, v2, "slack"))
     if released is None:  # v1/v2: held until this pid's next alert
-        log.expect(AnomalyAlert, full_duration, emit=triggering,
-                   **fields(v3, m3, None, "smtp", detail=False))
+        log.expect(
+            AnomalyAlert,
+            full_duration,
+            emit=triggering,
+            **fields(v3, m3, None, "smtp", detail=False),
+        )
     at = log.add(A_RUN, L.slack_anomalous(alert("slack"), metric(v2, m6, ts6)))
     log.expect(AnomalyAlert, at, **fields(v2, m6, ts6, "slack"))
-    log.add(A_RUN, "alert_slack - interpolated Ionosphere Graphite image :: "
-                   f"/opt/skyline/ionosphere/data/{ts6}/stats/db01/disk/used/{m6}.analyzer.graphite.24h.png")
+    log.add(
+        A_RUN,
+        "alert_slack - interpolated Ionosphere Graphite image :: "
+        f"/opt/skyline/ionosphere/data/{ts6}/stats/db01/disk/used/{m6}.analyzer.graphite.24h.png",
+    )
     log.add(A_RUN, L.sent_slack_message())
     thread = THREAD % (ts6 + 22)
     log.tick()
@@ -286,20 +368,25 @@ def analyzer_log(v: str) -> Log:
         log.expect(SlackThread, at, again=True, metric=m6, anomaly_timestamp=ts6, thread_ts=thread)
     else:
         at = log.add(A_RUN, L.slack_group_thread_ts(CHANNEL, thread, as_bytes=n == 3))
-        log.expect(SlackThread, at, metric=m6, anomaly_timestamp=ts6, thread_ts=thread,
-                   channel=CHANNEL)
+        log.expect(
+            SlackThread, at, metric=m6, anomaly_timestamp=ts6, thread_ts=thread, channel=CHANNEL
+        )
     at = log.add(A_RUN, L.panorama_thread_key(m6, ts6, thread.encode() if n == 3 else thread))
     log.expect(SlackThread, at, again=True, metric=m6, anomaly_timestamp=ts6, thread_ts=thread)
-    log.add(A_RUN, f"added Panorama alert Redis key - panorama.alert.{ts6}.{m6} - "
-                   f"{[m6, ts6, ts6 + 75]}")
+    log.add(
+        A_RUN, f"added Panorama alert Redis key - panorama.alert.{ts6}.{m6} - {[m6, ts6, ts6 + 75]}"
+    )
     if n >= 2:
         at = log.add(A_RUN, L.analyzer_trigger_alert(alert("slack"), metric(v2, m6, ts6)))
         log.expect(AnomalyAlert, at, again=True, **fields(v2, m6, ts6, "slack"))
     # a slack_thread_ts line with no alert_slack before it in its pid: no thread to tie it to
     log.add(A_SPIN, L.slack_thread_ts(THREAD % ts6))
     if n == 5:  # a prefix whose time is no real time is no event
-        log.raw("2026-13-45 99:99:99 :: {} :: {}\n".format(A_RUN, L.slack_disabled(
-            alert("slack"), metric(v1, m5, ts6))))
+        log.raw(
+            "2026-13-45 99:99:99 :: {} :: {}\n".format(
+                A_RUN, L.slack_disabled(alert("slack"), metric(v1, m5, ts6))
+            )
+        )
     log.add(A_RUN, L.alerts_checked() if n >= 2 else L.total_anomalies(1))
     return log
 
@@ -319,18 +406,34 @@ def mirage_log(v: str) -> Log:
         return L.mirage_metric(v, val, name, ts, seconds)
 
     def alert(alerter: str) -> Any:
-        return L.alert_tuple("stats", alerter, 3600, 168) if n == 1 else L.alert_list(
-            "stats", alerter, 3600, 168)
+        return (
+            L.alert_tuple("stats", alerter, 3600, 168)
+            if n == 1
+            else L.alert_list("stats", alerter, 3600, 168)
+        )
 
-    def fields(val: float | None, name: str, ts: int, alerter: str, context: str = "Mirage",
-               sors: int | None = None, detail: bool = True) -> dict[str, Any]:
+    def fields(
+        val: float | None,
+        name: str,
+        ts: int,
+        alerter: str,
+        context: str = "Mirage",
+        sors: int | None = None,
+        detail: bool = True,
+    ) -> dict[str, Any]:
         shaped = detail and n >= 3
-        return dict(metric=name, anomaly_timestamp=ts, alerter=alerter, value=val,
-                    alert_namespace="stats" if detail else None,
-                    triggered_algorithms=tuple(L.TRIGGERED) if shaped else (),
-                    algorithms_run=tuple(L.ALGORITHMS_RUN) if shaped else (),
-                    full_duration=seconds if shaped else None,
-                    second_order_resolution_seconds=sors, context=context)
+        return dict(
+            metric=name,
+            anomaly_timestamp=ts,
+            alerter=alerter,
+            value=val,
+            alert_namespace="stats" if detail else None,
+            triggered_algorithms=tuple(L.TRIGGERED) if shaped else (),
+            algorithms_run=tuple(L.ALGORITHMS_RUN) if shaped else (),
+            full_duration=seconds if shaped else None,
+            second_order_resolution_seconds=sors,
+            context=context,
+        )
 
     # spin_process: the second-order analysis
     log.tick()
@@ -340,8 +443,11 @@ def mirage_log(v: str) -> Log:
         log.add(M_SPIN, L.added_anomaly(metric(value, m1, ts1)))
     log.add(M_SPIN, L.anomaly_detected(v, m1, value))
     log.add(M_SPIN, L.not_anomalous(v, m3, 1.5))
-    log.add(M_VORTEX, f"mirage_vortex :: request_id: a1b2c3, training_data_url: {SKYLINE_URL}"
-                      f"/ionosphere?timestamp={ts1}&metric={labelled}&vortex_results=true")
+    log.add(
+        M_VORTEX,
+        f"mirage_vortex :: request_id: a1b2c3, training_data_url: {SKYLINE_URL}"
+        f"/ionosphere?timestamp={ts1}&metric={labelled}&vortex_results=true",
+    )
 
     # run(): slack with Skyline's Slack off, then smtp
     log.tick()
@@ -354,18 +460,29 @@ def mirage_log(v: str) -> Log:
     at = log.add(M_RUN, L.sent_alert("slack", m1))
     log.expect(AnomalyAlert, at, again=True, **fields(value, m1, ts1, "slack", detail=False))
     if n >= 2:
-        at = log.add(M_RUN, L.mirage_trigger_alert(alert("smtp"), metric(value, m1, ts1),
-                                                   seconds, smtp=True))
+        at = log.add(
+            M_RUN, L.mirage_trigger_alert(alert("smtp"), metric(value, m1, ts1), seconds, smtp=True)
+        )
         log.expect(AnomalyAlert, at, **fields(value, m1, ts1, "smtp", sors=seconds))
-    log.add(M_SMTP, "alert_smtp - will send to primary_recipient :: ops@example.org, "
-                    "cc_recipients :: False")
+    log.add(
+        M_SMTP,
+        "alert_smtp - will send to primary_recipient :: ops@example.org, cc_recipients :: False",
+    )
     if n >= 5:
         log.add(M_SMTP, f"alert_smtp - set key mirage.smtp.alerted.{ts1}.{m1}")
-    traceback_record(log, M_SMTP, "error :: alert_smtp - could not send email to "
-                                  "primary_recipient :: ops@example.org, cc_recipients :: False")
+    traceback_record(
+        log,
+        M_SMTP,
+        "error :: alert_smtp - could not send email to "
+        "primary_recipient :: ops@example.org, cc_recipients :: False",
+    )
     at = log.add(M_RUN, L.sent_alert("smtp", m1))  # v1: the only smtp line, no timestamp
-    log.expect(AnomalyAlert, at, again=n >= 2, **fields(None, m1, ts1 if n >= 2 else None,
-                                                        "smtp", detail=False))
+    log.expect(
+        AnomalyAlert,
+        at,
+        again=n >= 2,
+        **fields(None, m1, ts1 if n >= 2 else None, "smtp", detail=False),
+    )
     invalid_utf8(log, M_SPIN, "stale check ::")
 
     # near misses
@@ -384,24 +501,31 @@ def mirage_log(v: str) -> Log:
 
     if n >= 3:  # Ionosphere found no match and handed the alert back to Mirage
         ts2 = epoch(log.tick(30)) - 120
-        log.add(M_RUN, "Ionosphere alerts requested emptying ionosphere_unique_metrics so "
-                       "Mirage will alert")
-        at = log.add(M_RUN, L.mirage_trigger_alert(alert("slack"), metric(value, m2, ts2),
-                                                   seconds, context="Ionosphere"))
-        log.expect(AnomalyAlert, at, **fields(value, m2, ts2, "slack", context="Ionosphere",
-                                              sors=seconds))
+        log.add(
+            M_RUN,
+            "Ionosphere alerts requested emptying ionosphere_unique_metrics so Mirage will alert",
+        )
+        at = log.add(
+            M_RUN,
+            L.mirage_trigger_alert(
+                alert("slack"), metric(value, m2, ts2), seconds, context="Ionosphere"
+            ),
+        )
+        log.expect(
+            AnomalyAlert, at, **fields(value, m2, ts2, "slack", context="Ionosphere", sors=seconds)
+        )
         at = log.add(M_RUN, L.slack_disabled(alert("slack"), metric(value, m2, ts2)))
         log.expect(AnomalyAlert, at, again=True, **fields(value, m2, ts2, "slack"))
     if n >= 4:  # labelled (Prometheus) metrics alert as labelled_metrics.<id>
         ts3 = epoch(log.tick()) - 60
-        at = log.add(M_RUN, L.mirage_trigger_alert(alert("slack"), metric(1.92, labelled, ts3),
-                                                   seconds))
+        at = log.add(
+            M_RUN, L.mirage_trigger_alert(alert("slack"), metric(1.92, labelled, ts3), seconds)
+        )
         log.expect(AnomalyAlert, at, **fields(1.92, labelled, ts3, "slack", sors=seconds))
     if n >= 5:  # a metric name that is not ASCII
         ts4 = epoch(log.tick()) - 60
         name = "stats.wéb04.cpu.user"
-        at = log.add(M_RUN, L.mirage_trigger_alert(alert("slack"), metric(4.5, name, ts4),
-                                                   seconds))
+        at = log.add(M_RUN, L.mirage_trigger_alert(alert("slack"), metric(4.5, name, ts4), seconds))
         log.expect(AnomalyAlert, at, **fields(4.5, name, ts4, "slack", sors=seconds))
 
     # Skyline's own Slack on: the alert, then the thread ts lines of the same pid
@@ -420,12 +544,19 @@ def mirage_log(v: str) -> Log:
         log.expect(SlackThread, at, again=True, metric=m3, anomaly_timestamp=ts5, thread_ts=thread)
     else:
         at = log.add(M_RUN, L.slack_group_thread_ts(CHANNEL, thread))
-        log.expect(SlackThread, at, metric=m3, anomaly_timestamp=ts5, thread_ts=thread,
-                   channel=CHANNEL)
+        log.expect(
+            SlackThread, at, metric=m3, anomaly_timestamp=ts5, thread_ts=thread, channel=CHANNEL
+        )
         second = THREAD % (ts5 + 23)  # a second channel of the namespace: its own thread
         at = log.add(M_RUN, L.slack_group_thread_ts("C0999999999", second))
-        log.expect(SlackThread, at, metric=m3, anomaly_timestamp=ts5, thread_ts=second,
-                   channel="C0999999999")
+        log.expect(
+            SlackThread,
+            at,
+            metric=m3,
+            anomaly_timestamp=ts5,
+            thread_ts=second,
+            channel="C0999999999",
+        )
     at = log.add(M_RUN, L.panorama_thread_key(m3, ts5, thread))
     log.expect(SlackThread, at, again=True, metric=m3, anomaly_timestamp=ts5, thread_ts=thread)
     at = log.add(M_RUN, L.sent_alert("slack", m3))
@@ -436,8 +567,12 @@ def mirage_log(v: str) -> Log:
     return log
 
 
-def muted_cycles(log: Log, metric: Callable[..., Any], alert: Callable[[str], Any],
-                 fields: Callable[..., dict[str, Any]]) -> None:
+def muted_cycles(
+    log: Log,
+    metric: Callable[..., Any],
+    alert: Callable[[str], Any],
+    fields: Callable[..., dict[str, Any]],
+) -> None:
     """mute_alerts_on (v4+): smtp (a child process, first) logs the metric muted, the slack
     alert of the same cycle is marked muted; minutes later, unmuted, the next alert is not.
     With Skyline's own Slack on, alert_slack logs it muted after its detail line."""
@@ -463,8 +598,14 @@ def url(path: str = "ionosphere", **args: Any) -> str:
     return f"{SKYLINE_URL}/{path}?" + "&".join(f"{k}={a}" for k, a in args.items())
 
 
-def request(log: Log, pid: int, link: str, user: str | None = "admin", user_id: int = 1,
-            rid: str | None = None) -> None:
+def request(
+    log: Log,
+    pid: int,
+    link: str,
+    user: str | None = "admin",
+    user_id: int = 1,
+    rid: str | None = None,
+) -> None:
     """The lines a /ionosphere request logs before its work, per version (webapp.py:959-7994)."""
     n = num(log.version)
     if n >= 3:
@@ -487,8 +628,9 @@ def rid_of(text: str) -> str:
     return hashlib.sha256(text.encode()).hexdigest()
 
 
-def viewed(log: Log, pid: int, metric: str, ts: int, metric_id: int = 271,
-           lookup: bool = True) -> int:
+def viewed(
+    log: Log, pid: int, metric: str, ts: int, metric_id: int = 271, lookup: bool = True
+) -> int:
     """The end of a training data page view: metric id, then the always-logged marker."""
     if num(log.version) >= 4 and lookup:
         log.add(pid, f"metric_id looked up base_name: {metric} and got metric_id: {metric_id}")
@@ -510,8 +652,13 @@ def webapp_log(v: str) -> Log:
     link = url(timestamp=ts1, metric=m1)
     rid = rid_of(link)
     request(log, W_ONE, link, rid=rid)
-    panorama = url("panorama", metric=m1, from_timestamp=ts1 - 120, until_timestamp=ts1 + 120,
-                   panorama_anomaly_id="true")
+    panorama = url(
+        "panorama",
+        metric=m1,
+        from_timestamp=ts1 - 120,
+        until_timestamp=ts1 + 120,
+        panorama_anomaly_id="true",
+    )
     log.add(W_ONE, L.getting_anomaly_id(panorama))
     if n >= 3:
         log.add(W_TWO, L.check_auth_request(panorama))
@@ -522,8 +669,12 @@ def webapp_log(v: str) -> Log:
     log.expect(TrainingDataViewed, at, metric=m1, anomaly_timestamp=ts1, user="admin")
     if n >= 4:
         log.add(W_ONE, L.completed_request(rid, 2.318))
-    traceback_record(log, W_TWO, "error :: Webapp could not get metric id from Redis key - "
-                                 "panorama.mysql_ids.metrics.metric.stats.web09")
+    traceback_record(
+        log,
+        W_TWO,
+        "error :: Webapp could not get metric id from Redis key - "
+        "panorama.mysql_ids.metrics.metric.stats.web09",
+    )
     log.raw(L.gunicorn_line(log.now, W_TWO, "ERROR", "Error handling request /ionosphere"))
     invalid_utf8(log, W_TWO, "request argument - metric=")
 
@@ -531,8 +682,11 @@ def webapp_log(v: str) -> Log:
     log.tick(30)
     fp_view = url(fp_view="true", fp_id=1234, metric=m1)
     request(log, W_ONE, fp_view, rid=rid_of(fp_view))
-    log.add(W_ONE, "ionoshere_backend.py :: features_profile_progeny getting the features "
-                   "profile ids of the progeny of fp_id 1234")
+    log.add(
+        W_ONE,
+        "ionoshere_backend.py :: features_profile_progeny getting the features "
+        "profile ids of the progeny of fp_id 1234",
+    )
     if n >= 4:  # two views in flight in one gevent worker: each marker is its own request's
         a, b = url(timestamp=ts1, metric=m1), url(timestamp=ts2, metric=m2)
         request(log, W_ONE, a, rid=rid_of(a + "2"))
@@ -547,8 +701,9 @@ def webapp_log(v: str) -> Log:
         lab = url(timestamp=ts2, metric_id=1234)
         request(log, W_TWO, lab, rid=rid_of(lab))
         at = viewed(log, W_TWO, "labelled_metrics.1234", ts2, metric_id=1234)
-        log.expect(TrainingDataViewed, at, metric=None, anomaly_timestamp=ts2, metric_id=1234,
-                   user="admin")
+        log.expect(
+            TrainingDataViewed, at, metric=None, anomaly_timestamp=ts2, metric_id=1234, user="admin"
+        )
         log.add(W_TWO, L.completed_request(rid_of(lab), 1.2))
     else:
         b = url(timestamp=ts2, metric=m2)
@@ -556,21 +711,35 @@ def webapp_log(v: str) -> Log:
         at = viewed(log, W_ONE, m2, ts2, metric_id=272)
         log.expect(TrainingDataViewed, at, metric=m2, anomaly_timestamp=ts2, user="ops")
     # calc_features: the page is rendered but Skyline logs no view marker for it
-    calc = url(timestamp=ts1, metric=m1, requested_timestamp=ts1, calc_features="true",
-               learn="true")
+    calc = url(
+        timestamp=ts1, metric=m1, requested_timestamp=ts1, calc_features="true", learn="true"
+    )
     request(log, W_TWO, calc, rid=rid_of(calc))
-    log.add(W_FEATURES, f"webapp_features_profile :: calculate_features_profile for {m1}, "
-                        f"requested_timestamp: {ts1}, context: training_data")
+    log.add(
+        W_FEATURES,
+        f"webapp_features_profile :: calculate_features_profile for {m1}, "
+        f"requested_timestamp: {ts1}, context: training_data",
+    )
     log.add(W_TWO, "slack_updated for validated features profiles True")  # another marker
 
     # 3. features profiles created: learn=true, learn=false (and, v5, IONOSPHERE_LEARN off)
-    def create(fp_id: int, metric: str, ts: int, learn: str, user_id: int = 1,
-               pid: int = W_ONE) -> tuple[int, int]:
-        link = url(timestamp=ts, metric=metric, requested_timestamp=ts, add_fp="true",
-                   learn=learn, label="none")
+    def create(
+        fp_id: int, metric: str, ts: int, learn: str, user_id: int = 1, pid: int = W_ONE
+    ) -> tuple[int, int]:
+        link = url(
+            timestamp=ts,
+            metric=metric,
+            requested_timestamp=ts,
+            add_fp="true",
+            learn=learn,
+            label="none",
+        )
         request(log, pid, link, rid=rid_of(link))
-        log.add(W_FEATURES, f"features_profile :: training data feature profile creation "
-                            f"requested for {metric} at {ts}")
+        log.add(
+            W_FEATURES,
+            f"features_profile :: training data feature profile creation "
+            f"requested for {metric} at {ts}",
+        )
         log.add(pid, L.fp_pending_key(metric, ts))
         log.add(pid, L.fp_requested("training_data", metric, ts, user_id))
         log.add(pid, L.learn_full_duration_days(30))
@@ -578,8 +747,11 @@ def webapp_log(v: str) -> Log:
         log.add(pid, "create_features_profile :: determined db metric id: 271")
         first = log.add(pid, L.new_fp_id(fp_id))
         log.add(pid, L.fp_dir_created(fp_id, L.fp_profile_dir(metric, ts)))
-        log.add(pid, f"create_features_profile :: fp_id - {fp_id} - training data copied to "
-                     + L.fp_profile_dir(metric, ts))
+        log.add(
+            pid,
+            f"create_features_profile :: fp_id - {fp_id} - training data copied to "
+            + L.fp_profile_dir(metric, ts),
+        )
         log.add(pid, L.disposing_engine())
         log.add(pid, L.engine_dispose())
         return first, rid_of(link)
@@ -587,19 +759,46 @@ def webapp_log(v: str) -> Log:
     log.tick(60)
     first, _ = create(1234, m1, ts1, "true")
     at = log.add(W_ONE, L.learn_work_added("learn_fp_human", ts1, m1, 1234, 0))
-    log.expect(FeaturesProfileCreated, first, emit=at, fp_id=1234, metric=m1,
-               anomaly_timestamp=ts1, user_id=1, learn=True, learn_days=30)
+    log.expect(
+        FeaturesProfileCreated,
+        first,
+        emit=at,
+        fp_id=1234,
+        metric=m1,
+        anomaly_timestamp=ts1,
+        user_id=1,
+        learn=True,
+        learn_days=30,
+    )
     log.tick()
     first, _ = create(1235, m2, ts2, "false", user_id=2, pid=W_TWO)
     at = log.add(W_TWO, L.fp_learn_false())
-    log.expect(FeaturesProfileCreated, first, emit=at, fp_id=1235, metric=m2,
-               anomaly_timestamp=ts2, user_id=2, learn=False, learn_days=30)
+    log.expect(
+        FeaturesProfileCreated,
+        first,
+        emit=at,
+        fp_id=1235,
+        metric=m2,
+        anomaly_timestamp=ts2,
+        user_id=2,
+        learn=False,
+        learn_days=30,
+    )
     if n >= 5:  # IONOSPHERE_LEARN off: no learn line, the next line of the request ends it
         log.tick()
         first, link_rid = create(1236, m2, ts1, "true")
         at = log.add(W_ONE, L.completed_request(link_rid, 4.2))
-        log.expect(FeaturesProfileCreated, first, emit=at, fp_id=1236, metric=m2,
-                   anomaly_timestamp=ts1, user_id=1, learn=False, learn_days=30)
+        log.expect(
+            FeaturesProfileCreated,
+            first,
+            emit=at,
+            fp_id=1236,
+            metric=m2,
+            anomaly_timestamp=ts1,
+            user_id=1,
+            learn=False,
+            learn_days=30,
+        )
     # a create that found the profile already made: no new fp id, no event
     log.add(W_TWO, L.fp_requested("training_data", m1, ts1, 1))
     log.add(W_TWO, "create_features_profile :: a features profile already exists")
@@ -608,26 +807,55 @@ def webapp_log(v: str) -> Log:
 
     # layers added on a profile's page: the request names the profile and the label
     log.tick(300)
-    lay = url(fp_view="true", timestamp=ts1, metric=m1, fp_id=1234, add_fp_layer="true",
-              fp_layer_label="tuesday_pentest")
+    lay = url(
+        fp_view="true",
+        timestamp=ts1,
+        metric=m1,
+        fp_id=1234,
+        add_fp_layer="true",
+        fp_layer_label="tuesday_pentest",
+    )
     request(log, W_TWO, lay, rid=rid_of(lay))
     at = log.add(W_TWO, L.new_layer_id(17))
-    log.expect(LayersCreated, at, fp_id=1234, layer_id=17, metric=m1, anomaly_timestamp=ts1,
-               label="tuesday_pentest")
+    log.expect(
+        LayersCreated,
+        at,
+        fp_id=1234,
+        layer_id=17,
+        metric=m1,
+        anomaly_timestamp=ts1,
+        label="tuesday_pentest",
+    )
 
     if n >= 3:  # anomalies labelled from the Panorama page (v3.0.4+)
         log.tick(60)
-        lab = url("panorama", label_anomalies="true", start_timestamp=ts1 - 60,
-                  end_timestamp=ts1 + 60, metrics=m1, namespaces="stats.web%,carbon",
-                  label="pentest")
+        lab = url(
+            "panorama",
+            label_anomalies="true",
+            start_timestamp=ts1 - 60,
+            end_timestamp=ts1 + 60,
+            metrics=m1,
+            namespaces="stats.web%,carbon",
+            label="pentest",
+        )
         request(log, W_ONE, lab, rid=rid_of(lab))
         log.add(W_ONE, L.label_list("metrics", [m1]))
         log.add(W_ONE, L.label_list("namespaces", ["stats.web%", "carbon"]))
         at = log.add(W_ONE, L.label_anomalies(ts1 - 60, ts1 + 60, "pentest"))
-        log.expect(AnomaliesLabelled, at, start_timestamp=ts1 - 60, end_timestamp=ts1 + 60,
-                   label="pentest", metrics=(m1,), namespaces=("stats.web%", "carbon"))
-        log.add(W_ONE, "label_anomalies :: 1 of these anomalies were related to the specified "
-                       "metrics/namespaces")
+        log.expect(
+            AnomaliesLabelled,
+            at,
+            start_timestamp=ts1 - 60,
+            end_timestamp=ts1 + 60,
+            label="pentest",
+            metrics=(m1,),
+            namespaces=("stats.web%", "carbon"),
+        )
+        log.add(
+            W_ONE,
+            "label_anomalies :: 1 of these anomalies were related to the specified "
+            "metrics/namespaces",
+        )
 
     # 4. disabled (the fp and its progeny), 5. validated one, then in bulk
     log.tick(300)
@@ -635,8 +863,7 @@ def webapp_log(v: str) -> Log:
     request(log, W_ONE, dis, rid=rid_of(dis))
     log.add(W_ONE, L.disable_fp_is_set(1234))
     at = log.add(W_ONE, L.disabling_fp_ids([1234, 1240]))
-    log.expect(FeaturesProfileDisabled, at, fp_ids=(1234, 1240), metric=m1,
-               anomaly_timestamp=ts1)
+    log.expect(FeaturesProfileDisabled, at, fp_ids=(1234, 1240), metric=m1, anomaly_timestamp=ts1)
     log.add(W_ONE, L.backend_disabling_fp_ids([1234, 1240]))
     log.add(W_ONE, L.updated_enabled(1234))
     log.add(W_ONE, L.updated_enabled(1240))
@@ -649,29 +876,57 @@ def webapp_log(v: str) -> Log:
     log.expect(FeaturesProfilesValidated, at, fp_ids=(1251,), metric=m1, validated_count=1)
 
     log.tick(60)
-    bulk = url(fp_validate="true", metric=m1, validated_equals="false", limit=0, order="DESC",
-               validate_all="true", metric_id=271)
+    bulk = url(
+        fp_validate="true",
+        metric=m1,
+        validated_equals="false",
+        limit=0,
+        order="DESC",
+        validate_all="true",
+        metric_id=271,
+    )
     request(log, W_ONE, bulk, rid=rid_of(bulk))
     ts3 = ts1 + 90000
-    rows = [L.validate_row(1251, 271, m1, ts3, 1240, 2), L.validate_row(1252, 271, m1, ts3 + 3600,
-                                                                        1251, 3)]
+    rows = [
+        L.validate_row(1251, 271, m1, ts3, 1240, 2),
+        L.validate_row(1252, 271, m1, ts3 + 3600, 1251, 3),
+    ]
     log.add(W_ONE, L.features_profiles_to_validate(rows))
     log.add(W_TWO, L.features_profiles_to_validate([L.validate_row(1300, 300, m2, ts3, 0, 0)]))
     log.add(W_ONE, L.fps_found_to_validate(2, m1, 271))
-    log.add(W_ONE, "ionoshere_backend.py :: validate_fp validating all enabled and unvalidated "
-                   "features profiles for metric_id - 271")
+    log.add(
+        W_ONE,
+        "ionoshere_backend.py :: validate_fp validating all enabled and unvalidated "
+        "features profiles for metric_id - 271",
+    )
     log.add(W_ONE, L.updated_validated_all(271))
     at = log.add(W_ONE, L.validated_all(271))
-    log.expect(FeaturesProfilesValidated, at, fp_ids=(1251, 1252), metric=m1, metric_id=271,
-               validated_count=2, profiles=(
-                   ValidatedProfile(fp_id=1251, metric=m1, anomaly_timestamp=ts3,
-                                    parent_fp_id=1240, generation=2),
-                   ValidatedProfile(fp_id=1252, metric=m1, anomaly_timestamp=ts3 + 3600,
-                                    parent_fp_id=1251, generation=3)))
+    log.expect(
+        FeaturesProfilesValidated,
+        at,
+        fp_ids=(1251, 1252),
+        metric=m1,
+        metric_id=271,
+        validated_count=2,
+        profiles=(
+            ValidatedProfile(
+                fp_id=1251, metric=m1, anomaly_timestamp=ts3, parent_fp_id=1240, generation=2
+            ),
+            ValidatedProfile(
+                fp_id=1252, metric=m1, anomaly_timestamp=ts3 + 3600, parent_fp_id=1251, generation=3
+            ),
+        ),
+    )
     log.add(W_ONE, L.features_profiles_to_validate([]))
     log.add(W_ONE, L.fps_found_listing(0, m1))
-    log.add(W_ONE, L.slack_post_message("#skyline", None, "*VALIDATED* - 2 features profiles "
-                                        f"were validated for {m1} via the webapp"))
+    log.add(
+        W_ONE,
+        L.slack_post_message(
+            "#skyline",
+            None,
+            f"*VALIDATED* - 2 features profiles were validated for {m1} via the webapp",
+        ),
+    )
     return log
 
 
@@ -681,8 +936,11 @@ def ionosphere_log(v: str) -> Log:
     m1 = "stats.web01.cpu.user"
     ts1 = epoch(log.now) - 86400
     log.add(I_MAIN, "starting 1 of 1 spin_process/es")
-    log.add(I_SPIN, f"loading metric variables from import - metric_check_file - "
-                    f"/opt/skyline/ionosphere/check/{ts1}.{m1}.txt")
+    log.add(
+        I_SPIN,
+        f"loading metric variables from import - metric_check_file - "
+        f"/opt/skyline/ionosphere/check/{ts1}.{m1}.txt",
+    )
     log.add(I_SPIN, f"not anomalous - features profile match - {m1}")
     log.add(I_SPIN, L.echo_new_generation(1, 1239, 1234))  # an echo fp: not learnt
     # learn child: one work item not ready yet, then a human parent's first generation
@@ -700,11 +958,24 @@ def ionosphere_log(v: str) -> Log:
     log.add(I_SPIN, L.determined_anomaly_timestamp(ts1 - 500))  # an echo fp in another pid
     log.add(I_LEARN, L.determined_anomaly_timestamp(ts1))
     log.add(I_LEARN, L.new_fp_id(1240))
-    traceback_record(log, I_LEARN, "warning :: slack_post_reaction :: failed to post reaction "
-                                   "to thread 1.2 - thumbsup - already_reacted")
+    traceback_record(
+        log,
+        I_LEARN,
+        "warning :: slack_post_reaction :: failed to post reaction "
+        "to thread 1.2 - thumbsup - already_reacted",
+    )
     at = log.add(I_LEARN, L.learn_new_generation("human generated", 1, 1240, 30, 1234))
-    log.expect(FeaturesProfileLearnt, at, fp_id=1240, parent_fp_id=1234, generation=1, metric=m1,
-               anomaly_timestamp=ts1, learn_days=30, job="learn_fp_human")
+    log.expect(
+        FeaturesProfileLearnt,
+        at,
+        fp_id=1240,
+        parent_fp_id=1234,
+        generation=1,
+        metric=m1,
+        anomaly_timestamp=ts1,
+        learn_days=30,
+        job="learn_fp_human",
+    )
     invalid_utf8(log, I_LEARN, "learn :: training_data URL -")
     # a later run: an automatically generated generation from the learnt one
     log.tick(3600)
@@ -717,8 +988,17 @@ def ionosphere_log(v: str) -> Log:
     log.add(I_LEARN2, L.learn_processing("learn_fp_learnt", m1, item))
     log.add(I_LEARN2, L.determined_anomaly_timestamp(ts2))
     at = log.add(I_LEARN2, L.learn_new_generation("automatically generated", 2, 1251, 30, 1240))
-    log.expect(FeaturesProfileLearnt, at, fp_id=1251, parent_fp_id=1240, generation=2,
-               metric=m1, anomaly_timestamp=ts2, learn_days=30, job="learn_fp_learnt")
+    log.expect(
+        FeaturesProfileLearnt,
+        at,
+        fp_id=1251,
+        parent_fp_id=1240,
+        generation=2,
+        metric=m1,
+        anomaly_timestamp=ts2,
+        learn_days=30,
+        job="learn_fp_learnt",
+    )
     log.add(I_MAIN, "ionosphere :: 1 spin_process/es completed in 1.35 seconds")
     return log
 
@@ -731,13 +1011,30 @@ def boundary_log(v: str) -> Log:
     log.add(B_RUN, "starting boundary run")
     m1, m2, m3 = "stats.web01.requests", "stats.web02.requests", "stats.web03.requests"
 
-    def sent(metric: str, value: Any, alerter: str, algorithm: str, trigger: Any = 1000,
-             threshold: Any = 3, muted: bool = False, pid: int = B_RUN) -> None:
-        at = log.add(pid, L.boundary_alert_sent(v, metric, value, alerter, algorithm, trigger,
-                                                threshold))
-        log.expect(BoundaryAlert, at, metric=metric, alerter=alerter, value=str(value),
-                   algorithm=algorithm, trigger=str(trigger) if n >= 3 else None,
-                   threshold=str(threshold) if n >= 3 else None, muted=muted)
+    def sent(
+        metric: str,
+        value: Any,
+        alerter: str,
+        algorithm: str,
+        trigger: Any = 1000,
+        threshold: Any = 3,
+        muted: bool = False,
+        pid: int = B_RUN,
+    ) -> None:
+        at = log.add(
+            pid, L.boundary_alert_sent(v, metric, value, alerter, algorithm, trigger, threshold)
+        )
+        log.expect(
+            BoundaryAlert,
+            at,
+            metric=metric,
+            alerter=alerter,
+            value=str(value),
+            algorithm=algorithm,
+            trigger=str(trigger) if n >= 3 else None,
+            threshold=str(threshold) if n >= 3 else None,
+            muted=muted,
+        )
 
     # 'smtp|slack': each alerter's line after trigger_alert returned; syslog's own line
     log.tick()
@@ -752,8 +1049,17 @@ def boundary_log(v: str) -> Log:
     # the test alert file (boundary.py:1682): trigger_alert(alerter, 1, metric, 10, 1, 'testing')
     log.tick()
     at = log.add(B_RUN, L.boundary_test_alert("slack", m1))
-    log.expect(BoundaryAlert, at, metric=m1, alerter="slack", value="1", algorithm="testing",
-               trigger="1", threshold="0", test_alert=True)
+    log.expect(
+        BoundaryAlert,
+        at,
+        metric=m1,
+        alerter="slack",
+        value="1",
+        algorithm="testing",
+        trigger="1",
+        threshold="0",
+        test_alert=True,
+    )
     if n >= 5:  # mute_alerts_on (2023-09-13): smtp says so, then 'alert sent' all the same
         log.tick(60)
         log.add(B_RUN, L.boundary_muted("smtp", m2))
@@ -768,8 +1074,11 @@ def boundary_log(v: str) -> Log:
 
 
 BUILDERS: dict[str, Callable[[str], Log]] = {
-    "analyzer": analyzer_log, "mirage": mirage_log, "webapp": webapp_log,
-    "ionosphere": ionosphere_log, "boundary": boundary_log,
+    "analyzer": analyzer_log,
+    "mirage": mirage_log,
+    "webapp": webapp_log,
+    "ionosphere": ionosphere_log,
+    "boundary": boundary_log,
 }
 
 

@@ -506,16 +506,26 @@ def ionosphere_log() -> Log:
     return log
 
 
-def boundary_alert(metric: str, value: float, algorithm: str, trigger: int, threshold: int,
-                   *, muted: bool = False, run: int = B_RUN) -> Iterator[Msg]:
+def boundary_alert(
+    metric: str,
+    value: float,
+    algorithm: str,
+    trigger: int,
+    threshold: int,
+    *,
+    muted: bool = False,
+    run: int = B_RUN,
+) -> Iterator[Msg]:
     """Boundary alerts through 'smtp|slack' with Skyline's Slack off: alert_slack logs nothing,
     boundary.py logs 'alert sent' after each alerter (boundary.py:2276-2278). A muted metric's
     smtp alerter says so first (boundary_alerters.py:485)."""
     if muted:
         yield run, L.boundary_muted("smtp", metric)
     for alerter in ("smtp", "slack"):
-        yield run, L.boundary_alert_sent("v5", metric, value, alerter, algorithm, trigger,
-                                         threshold)
+        yield (
+            run,
+            L.boundary_alert_sent("v5", metric, value, alerter, algorithm, trigger, threshold),
+        )
     yield run, L.boundary_alert_sent("v5", metric, value, "syslog", algorithm, trigger, threshold)
 
 

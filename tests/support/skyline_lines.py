@@ -21,18 +21,33 @@ from typing import Any
 VERSIONS = ("v1", "v2", "v3", "v4", "v5")
 
 TRIGGERED = [
-    "histogram_bins", "first_hour_average", "stddev_from_average", "grubbs", "ks_test",
-    "median_absolute_deviation", "stddev_from_moving_average",
+    "histogram_bins",
+    "first_hour_average",
+    "stddev_from_average",
+    "grubbs",
+    "ks_test",
+    "median_absolute_deviation",
+    "stddev_from_moving_average",
 ]
 ALGORITHMS_RUN = [
-    "histogram_bins", "first_hour_average", "stddev_from_average", "grubbs", "ks_test",
-    "mean_subtraction_cumulation", "median_absolute_deviation", "stddev_from_moving_average",
+    "histogram_bins",
+    "first_hour_average",
+    "stddev_from_average",
+    "grubbs",
+    "ks_test",
+    "mean_subtraction_cumulation",
+    "median_absolute_deviation",
+    "stddev_from_moving_average",
     "least_squares",
 ]
 MATCHED_BY_V2 = {
-    "absolute_match": False, "matched_in_namespace": True, "matched_namespace": "stats",
-    "matched_in_elements": False, "matched_in_namespace_elements": None,
-    "matched_by_regex": False, "matched_regex": None,
+    "absolute_match": False,
+    "matched_in_namespace": True,
+    "matched_namespace": "stats",
+    "matched_in_elements": False,
+    "matched_in_namespace_elements": None,
+    "matched_by_regex": False,
+    "matched_regex": None,
 }
 
 
@@ -83,27 +98,47 @@ def traceback_text(error: str = "KeyError: 'slack'", chained: bool = True) -> st
 
 
 # -- reprs ---------------------------------------------------------------------------------
-def alert_tuple(namespace: str, alerter: str, expiration: int = 3600,
-                hours: int | None = None) -> tuple[Any, ...]:
+def alert_tuple(
+    namespace: str, alerter: str, expiration: int = 3600, hours: int | None = None
+) -> tuple[Any, ...]:
     """A settings.ALERTS tuple (all versions; the only form in v1)."""
-    return (namespace, alerter, expiration) if hours is None else (
-        namespace, alerter, expiration, hours)
+    return (
+        (namespace, alerter, expiration)
+        if hours is None
+        else (namespace, alerter, expiration, hours)
+    )
 
 
-def alert_list(namespace: str, alerter: str, expiration: int = 3600, hours: int = 0,
-               alert_id: str = "internal-2", extra: Sequence[Any] = ()) -> list[Any]:
+def alert_list(
+    namespace: str,
+    alerter: str,
+    expiration: int = 3600,
+    hours: int = 0,
+    alert_id: str = "internal-2",
+    extra: Sequence[Any] = (),
+) -> list[Any]:
     """An alert from get_external_alert_configs (v2.0.0+): [ns, alerter, expiry, hours, {config}]
     + extra items such as ['anomaly_id', 98765] (analyzer.py:7859, mirage.py:5838)."""
     config = {
-        "id": alert_id, "alerter": alerter, "namespace": namespace, "expiration": expiration,
-        "second_order_resolution": hours * 3600, "inactive_after": 7200, "type": "internal",
+        "id": alert_id,
+        "alerter": alerter,
+        "namespace": namespace,
+        "expiration": expiration,
+        "second_order_resolution": hours * 3600,
+        "inactive_after": 7200,
+        "type": "internal",
     }
     return [namespace, alerter, expiration, hours, config, *extra]
 
 
-def analyzer_metric(version: str, value: float, metric: str, ts: int,
-                    triggered: Sequence[str] = TRIGGERED,
-                    run: Sequence[str] = ALGORITHMS_RUN) -> list[Any]:
+def analyzer_metric(
+    version: str,
+    value: float,
+    metric: str,
+    ts: int,
+    triggered: Sequence[str] = TRIGGERED,
+    run: Sequence[str] = ALGORITHMS_RUN,
+) -> list[Any]:
     """The analyzer's anomalous metric list (catalogue §9): [value, base_name, ts] to v2.0.0,
     + [triggered_algorithms, algorithms_run] from v3.0.0."""
     if _v(version) <= 2:
@@ -111,9 +146,16 @@ def analyzer_metric(version: str, value: float, metric: str, ts: int,
     return [value, metric, ts, list(triggered), list(run)]
 
 
-def mirage_metric(version: str, value: float, metric: str, ts: int, seconds: int = 604800,
-                  triggered: Sequence[str] = TRIGGERED, run: Sequence[str] = ALGORITHMS_RUN,
-                  custom_algorithm_only: Any = None) -> list[Any]:
+def mirage_metric(
+    version: str,
+    value: float,
+    metric: str,
+    ts: int,
+    seconds: int = 604800,
+    triggered: Sequence[str] = TRIGGERED,
+    run: Sequence[str] = ALGORITHMS_RUN,
+    custom_algorithm_only: Any = None,
+) -> list[Any]:
     """Mirage's anomalous metric list (catalogue §9): [value, base_name, ts] to v2.0.0; 6 items
     [.., seconds, triggered, run] in v3/v4; v5 adds custom_algorithm_only (mirage.py:2631)."""
     if _v(version) <= 2:
@@ -122,25 +164,46 @@ def mirage_metric(version: str, value: float, metric: str, ts: int, seconds: int
     return [*items, custom_algorithm_only] if _v(version) >= 5 else items
 
 
-def validate_row(fp_id: int, metric_id: int, metric: str, anomaly_timestamp: int,
-                 parent_id: int, generation: int, full_duration: int = 2592000) -> list[Any]:
+def validate_row(
+    fp_id: int,
+    metric_id: int,
+    metric: str,
+    anomaly_timestamp: int,
+    parent_id: int,
+    generation: int,
+    full_duration: int = 2592000,
+) -> list[Any]:
     """A features_profiles_to_validate row, ionosphere_backend.py:8342 (v2.0.0+; 19 items)."""
     return [
-        fp_id, metric_id, metric, full_duration, anomaly_timestamp, parent_id, full_duration,
-        anomaly_timestamp - 3600, "2026-11-27 14:20:05",
-        "https://skyline.example.com/ionosphere_images?image=fp.png", "2026-11-26 14:16:31",
-        "https://skyline.example.com/ionosphere_images?image=parent.png", 0,
+        fp_id,
+        metric_id,
+        metric,
+        full_duration,
+        anomaly_timestamp,
+        parent_id,
+        full_duration,
+        anomaly_timestamp - 3600,
+        "2026-11-27 14:20:05",
+        "https://skyline.example.com/ionosphere_images?image=fp.png",
+        "2026-11-26 14:16:31",
+        "https://skyline.example.com/ionosphere_images?image=parent.png",
+        0,
         "https://skyline.example.com/ionosphere_images?image=learn.png",
         "https://skyline.example.com/ionosphere_images?image=parent_learn.png",
-        604800, full_duration, generation, max(generation - 1, 0),
+        604800,
+        full_duration,
+        generation,
+        max(generation - 1, 0),
     ]
 
 
 # -- analyzer / mirage: alerts -------------------------------------------------------------
 def slack_disabled(alert: Any, metric: Any) -> str:
     """alerters.py:1761, mirage_alerters.py:1839 (v1.3.0+; v1.3.1 alerters.py:1165)."""
-    return ("alert_slack - SLACK_ENABLED is False, not slack alerting for anomalous metric :: "
-            "alert: %s, metric: %s" % (str(alert), str(metric)))
+    return (
+        "alert_slack - SLACK_ENABLED is False, not slack alerting for anomalous metric :: "
+        "alert: %s, metric: %s" % (str(alert), str(metric))
+    )
 
 
 def slack_anomalous(alert: Any, metric: Any) -> str:
@@ -149,35 +212,44 @@ def slack_anomalous(alert: Any, metric: Any) -> str:
     return "alert_slack - anomalous metric :: alert: %s, metric: %s" % (str(alert), str(metric))
 
 
-def analyzer_trigger_alert(alert: Any, metric: Any, context: str = "Analyzer",
-                           smtp: bool = False) -> str:
+def analyzer_trigger_alert(
+    alert: Any, metric: Any, context: str = "Analyzer", smtp: bool = False
+) -> str:
     """analyzer.py:7865 / :7871 (v2.0.0+): '[smtp_]trigger_alert :: alert: %s, metric: %s,
     context: %s'."""
     name = "smtp_trigger_alert" if smtp else "trigger_alert"
     return "%s :: alert: %s, metric: %s, context: %s" % (name, str(alert), str(metric), context)
 
 
-def mirage_trigger_alert(alert: Any, metric: Any, seconds: int, context: str = "Mirage",
-                         smtp: bool = False) -> str:
+def mirage_trigger_alert(
+    alert: Any, metric: Any, seconds: int, context: str = "Mirage", smtp: bool = False
+) -> str:
     """mirage.py:5849 / :5860 (v2.0.0+): '[smtp_]trigger_alert :: alert: %s, metric: %s,
     second_order_resolution_seconds: %s, context: %s'."""
     name = "smtp_trigger_alert" if smtp else "trigger_alert"
     return "%s :: alert: %s, metric: %s, second_order_resolution_seconds: %s, context: %s" % (
-        name, str(alert), str(metric), str(seconds), context)
+        name,
+        str(alert),
+        str(metric),
+        str(seconds),
+        context,
+    )
 
 
 def test_trigger_alert(alert: Any, metric: Any, context: str = "Analyzer") -> str:
     """analyzer.py:8066: 'trigger_alert :: test_alert - alert: %s, metric: %s, context: %s'."""
     return "trigger_alert :: test_alert - alert: %s, metric: %s, context: %s" % (
-        str(alert), str(metric), context)
+        str(alert),
+        str(metric),
+        context,
+    )
 
 
 def triggering_alert(version: str, metric: str, value: float, alerter: str) -> str:
     """analyzer.py:7778 (since v1.1): 'triggering alert :: %s %s via %s - matched by %s';
     matched_by is 'regex' / 'substring' in v1 (v1.3.1 analyzer.py:1851), a dict from v2.0.0."""
     matched_by = "substring" if _v(version) == 1 else MATCHED_BY_V2
-    return "triggering alert :: %s %s via %s - matched by %s" % (
-        metric, value, alerter, matched_by)
+    return "triggering alert :: %s %s via %s - matched by %s" % (metric, value, alerter, matched_by)
 
 
 def triggering_alert_full_duration(metric: str, value: float, alerter: str) -> str:
@@ -243,7 +315,9 @@ def added_check(app: str, metric: str, ts: int) -> str:
 def check_file(metric: str, ts: int) -> str:
     """mirage.py:1124: 'debug :: added metric_name %s from check file - %s'."""
     return "debug :: added metric_name %s from check file - %s" % (
-        str(["metric_name", metric]), "/opt/skyline/mirage/check/%s.%s.txt" % (ts, metric))
+        str(["metric_name", metric]),
+        "/opt/skyline/mirage/check/%s.%s.txt" % (ts, metric),
+    )
 
 
 def added_anomaly(data: Any) -> str:
@@ -256,22 +330,28 @@ def anomaly_detected(version: str, metric: str, value: float) -> str:
     v1/v2 (v2.0.0 mirage.py:1078): 'anomaly detected  :: %s with %s'."""
     if _v(version) <= 2:
         return "anomaly detected  :: %s with %s" % (metric, value)
-    return ("anomaly detected :: %s with %s  (at SECOND_ORDER_RESOLUTION_HOURS), %s "
-            "(at FULL_DURATION)" % (metric, value, value))
+    return (
+        "anomaly detected :: %s with %s  (at SECOND_ORDER_RESOLUTION_HOURS), %s "
+        "(at FULL_DURATION)" % (metric, value, value)
+    )
 
 
 def not_anomalous(version: str, metric: str, value: float) -> str:
     """mirage.py:2598 (v3.0.0+); v1/v2: 'not anomalous     :: %s with %s'."""
     if _v(version) <= 2:
         return "not anomalous     :: %s with %s" % (metric, value)
-    return ("not anomalous :: %s with %s (at full duration), %s (at SECOND_ORDER_RESOLUTION_HOURS)"
-            % (metric, value, value))
+    return (
+        "not anomalous :: %s with %s (at full duration), %s (at SECOND_ORDER_RESOLUTION_HOURS)"
+        % (metric, value, value)
+    )
 
 
 def alert_key_exists(alerter: str, metric: str) -> str:
     """mirage.py:6081: 'alert Redis key %s exists not alerting for %s'."""
     return "alert Redis key %s exists not alerting for %s" % (
-        "mirage.last_alert.%s.%s" % (alerter, metric), metric)
+        "mirage.last_alert.%s.%s" % (alerter, metric),
+        metric,
+    )
 
 
 def alert_paused(alerter: str, metric: str, until: int) -> str:
@@ -321,7 +401,9 @@ def panorama_thread_key(metric: str, ts: int, thread_ts: str) -> str:
     Redis key - %s - %s' (key, [base_name, metric_timestamp, str(slack_thread_ts)])."""
     key = "panorama.slack_thread_ts.%s.%s" % (ts, metric)
     return "added Panorama slack_thread_ts Redis key - %s - %s" % (
-        key, str([metric, ts, str(thread_ts)]))
+        key,
+        str([metric, ts, str(thread_ts)]),
+    )
 
 
 def panorama_thread_hash(metric: str, ts: int, thread_ts: str) -> str:
@@ -329,14 +411,19 @@ def panorama_thread_hash(metric: str, ts: int, thread_ts: str) -> str:
     slack_thread_ts hash key - %s - %s'."""
     value = {"metric": metric, "timestamp": ts, "slack_thread_ts": thread_ts}
     return "alert_slack :: added Panorama slack_thread_ts hash key - %s - %s" % (
-        thread_ts, str(value))
+        thread_ts,
+        str(value),
+    )
 
 
 def slack_post_message(channel: str, thread: str | None, text: str) -> str:
     """slack_functions.py:187: 'slack_post_message :: posted message to channel %s, thread %s -
     %s' (the text may hold newlines)."""
     return "slack_post_message :: posted message to channel %s, thread %s - %s" % (
-        channel, str(thread), text)
+        channel,
+        str(thread),
+        text,
+    )
 
 
 # -- webapp: requests ----------------------------------------------------------------------
@@ -393,13 +480,19 @@ def fp_requested(context: str, metric: str, ts: int, user_id: int) -> str:
     """ionosphere_functions.py:655 (v1.3.0+):
     'create_features_profile :: %s :: requested for %s at %s by user id %s'."""
     return "create_features_profile :: %s :: requested for %s at %s by user id %s" % (
-        context, metric, ts, user_id)
+        context,
+        metric,
+        ts,
+        user_id,
+    )
 
 
 def fp_pending_key(metric: str, ts: int) -> str:
     """ionosphere_functions.py:615."""
-    return ("create_features_profile :: created fp_pending.%s.%s Redis key with expiry of 60 "
-            "seconds" % (ts, metric))
+    return (
+        "create_features_profile :: created fp_pending.%s.%s Redis key with expiry of 60 "
+        "seconds" % (ts, metric)
+    )
 
 
 def learn_full_duration_days(days: int) -> str:
@@ -428,7 +521,9 @@ def fp_dir_created(fp_id: int, directory: str) -> str:
     """ionosphere_functions.py:1528:
     'create_features_profile :: fp_id - %s - features profile dir created - %s'."""
     return "create_features_profile :: fp_id - %s - features profile dir created - %s" % (
-        fp_id, directory)
+        fp_id,
+        directory,
+    )
 
 
 def disposing_engine() -> str:
@@ -444,8 +539,10 @@ def engine_dispose() -> str:
 def learn_work_added(job: str, ts: int, metric: str, fp_id: int, generation: int) -> str:
     """ionosphere_functions.py:2015 (v1.1+): 'adding work to Redis ionosphere.learn.work set -
     [\\'Soft\\', \\'%s\\', %s, \\'%s\\', %s, %s] to make a learn features profile later'."""
-    return ("adding work to Redis ionosphere.learn.work set - ['Soft', '%s', %s, '%s', %s, %s] "
-            "to make a learn features profile later" % (job, ts, metric, fp_id, generation))
+    return (
+        "adding work to Redis ionosphere.learn.work set - ['Soft', '%s', %s, '%s', %s, %s] "
+        "to make a learn features profile later" % (job, ts, metric, fp_id, generation)
+    )
 
 
 def fp_learn_false() -> str:
@@ -461,7 +558,9 @@ def disabling_fp_ids(ids: Sequence[int]) -> str:
 def backend_disabling_fp_ids(ids: Sequence[int]) -> str:
     """ionosphere_backend.py:5587: '%s disabling fp ids - %s' (function_str first)."""
     return "%s disabling fp ids - %s" % (
-        "ionoshere_backend.py :: disable_features_profile_and_progeny", str(list(ids)))
+        "ionoshere_backend.py :: disable_features_profile_and_progeny",
+        str(list(ids)),
+    )
 
 
 def new_layer_id(layer_id: int) -> str:
@@ -479,8 +578,10 @@ def label_list(which: str, items: Sequence[str]) -> str:
 def label_anomalies(start: int, end: int, label: str) -> str:
     """ionosphere_backend.py:9197-9199 (v3.0.4+): 'label_anomalies :: determine metric ids for
     label anomalies between %s and %s with label %s'."""
-    return ("label_anomalies :: determine metric ids for label anomalies between %s and %s with"
-            " label %s" % (start, end, label))
+    return (
+        "label_anomalies :: determine metric ids for label anomalies between %s and %s with"
+        " label %s" % (start, end, label)
+    )
 
 
 def disable_fp_is_set(fp_id: int) -> str:
@@ -506,14 +607,19 @@ def validating_fp_ip(fp_id: int) -> str:
 def features_profiles_to_validate(rows: Sequence[Any]) -> str:
     """ionosphere_backend.py:8344: '%s :: features_profiles_to_validate - %s'."""
     return "%s :: features_profiles_to_validate - %s" % (
-        "ionoshere_backend.py :: get_feature_profiles_validate", str(list(rows)))
+        "ionoshere_backend.py :: get_feature_profiles_validate",
+        str(list(rows)),
+    )
 
 
 def fps_found_to_validate(count: int, metric: str, metric_id: int) -> str:
     """webapp.py:8680:
     '%s features profiles found that need validating for %s with metric_id %s'."""
     return "%s features profiles found that need validating for %s with metric_id %s" % (
-        count, metric, metric_id)
+        count,
+        metric,
+        metric_id,
+    )
 
 
 def fps_found_listing(count: int, metric: str) -> str:
@@ -529,13 +635,16 @@ def validated_all(metric_id: int) -> str:
 
 def updated_validated_all(metric_id: int) -> str:
     """ionosphere_backend.py:5241 (backend, not the event line)."""
-    return ("updated validated for all enabled, unvalidated features profiles for metric_id - %s"
-            % metric_id)
+    return (
+        "updated validated for all enabled, unvalidated features profiles for metric_id - %s"
+        % metric_id
+    )
 
 
 # -- ionosphere: learn ---------------------------------------------------------------------
-def learn_work_item(job: str, ts: int, metric: str, parent_fp_id: int,
-                    parent_generation: int) -> list[Any]:
+def learn_work_item(
+    job: str, ts: int, metric: str, parent_fp_id: int, parent_generation: int
+) -> list[Any]:
     """The learn work list ['Soft', job, ts, metric, parent fp, parent generation]."""
     return ["Soft", job, ts, metric, parent_fp_id, parent_generation]
 
@@ -571,21 +680,26 @@ def determined_anomaly_timestamp(ts: int) -> str:
     return "create_features_profile :: determined the anomaly metric_timestamp as - %s" % ts
 
 
-def learn_new_generation(context: str, generation: int, fp_id: int, days: int,
-                         parent_fp_id: int) -> str:
+def learn_new_generation(
+    context: str, generation: int, fp_id: int, days: int, parent_fp_id: int
+) -> str:
     """learn.py:1990 (v1.1+): 'learn :: %s :: new generation %s features profile with id %s using
     %s days data based on the human generated parent feature profile with id %s'."""
-    return ("learn :: %s :: new generation %s features profile with id %s using %s days data "
-            "based on the human generated parent feature profile with id %s" % (
-                context, generation, fp_id, days, parent_fp_id))
+    return (
+        "learn :: %s :: new generation %s features profile with id %s using %s days data "
+        "based on the human generated parent feature profile with id %s"
+        % (context, generation, fp_id, days, parent_fp_id)
+    )
 
 
 def echo_new_generation(generation: int, fp_id: int, parent_fp_id: int) -> str:
     """echo.py:592: 'ionosphere_echo :: new generation %s features profile with id %s
     settings.FULL_DURATION created from parent feature profile with id %s' (not learnt)."""
-    return ("ionosphere_echo :: new generation %s features profile with id %s "
-            "settings.FULL_DURATION created from parent feature profile with id %s" % (
-                generation, fp_id, parent_fp_id))
+    return (
+        "ionosphere_echo :: new generation %s features profile with id %s "
+        "settings.FULL_DURATION created from parent feature profile with id %s"
+        % (generation, fp_id, parent_fp_id)
+    )
 
 
 def learn_failed(context: str) -> str:
@@ -594,8 +708,15 @@ def learn_failed(context: str) -> str:
 
 
 # -- boundary.log --------------------------------------------------------------------------
-def boundary_alert_sent(version: str, metric: str, datapoint: Any, alerter: str, algorithm: str,
-                        trigger: Any = 100, threshold: Any = 3) -> str:
+def boundary_alert_sent(
+    version: str,
+    metric: str,
+    datapoint: Any,
+    alerter: str,
+    algorithm: str,
+    trigger: Any = 100,
+    threshold: Any = 3,
+) -> str:
     """boundary.py:2276-2278 (v3.0.4+; :2330-2343 for syslog, :2273 for sms):
     'alert sent :: %s - %s - via %s - %s %s %s times' (base_name, str(datapoint), alerter,
     algorithm, str(metric_trigger), str(alert_threshold)); v2.0.0:boundary.py:1316,
@@ -604,7 +725,13 @@ def boundary_alert_sent(version: str, metric: str, datapoint: Any, alerter: str,
     if _v(version) <= 2:
         return "alert sent :: %s - %s - via %s - %s" % (metric, datapoint, alerter, algorithm)
     return "alert sent :: %s - %s - via %s - %s %s %s times" % (
-        metric, str(datapoint), alerter, algorithm, str(trigger), str(threshold))
+        metric,
+        str(datapoint),
+        alerter,
+        algorithm,
+        str(trigger),
+        str(threshold),
+    )
 
 
 def boundary_test_alert(alerter: str, metric: str) -> str:
@@ -623,18 +750,25 @@ def boundary_alert_paused(alerter: str, metric: str, until: int) -> str:
     return "alert_paused for %s %s until %s" % (alerter, metric, str(until))
 
 
-def boundary_last_alert_exists(alerter: str, metric: str, algorithm: str,
-                               alerter_id: Any = 0) -> str:
+def boundary_last_alert_exists(
+    alerter: str, metric: str, algorithm: str, alerter_id: Any = 0
+) -> str:
     """boundary.py:2215: "last_alert cache_key - %s exists not sending alert for %s"
     (last_alert.boundary.<alerter>.<metric>.<algorithm>, alerter_id)."""
     return "last_alert cache_key - %s exists not sending alert for %s" % (
-        "last_alert.boundary.%s.%s.%s" % (alerter, metric, algorithm), str(alerter_id))
+        "last_alert.boundary.%s.%s.%s" % (alerter, metric, algorithm),
+        str(alerter_id),
+    )
 
 
 def boundary_alert_failed(metric: str, datapoint: Any, alerter: str, algorithm: str) -> str:
     """boundary.py:2290: 'error :: alert failed :: %s - %s - via %s - %s'."""
     return "error :: alert failed :: %s - %s - via %s - %s" % (
-        metric, str(datapoint), alerter, algorithm)
+        metric,
+        str(datapoint),
+        alerter,
+        algorithm,
+    )
 
 
 def boundary_slack_anomalous(metric: str, algorithm: str) -> str:

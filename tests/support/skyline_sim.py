@@ -40,26 +40,26 @@ WRITER = Path(__file__).parents[1] / "workers" / "skyline_writer.py"
 
 # bin/analyzer.d's commands, with "$LOG" for "$LOG_PATH/${SERVICE_NAME}.log" and bin_line for
 # its `echo "$(date +"%Y-%m-%d %H:%M:%S") :: $PID :: ${SERVICE_NAME}.d :: ..." >> "$LOG"` lines.
-_PRELUDE = r'''
+_PRELUDE = r"""
 PID=$$
 LOG="$LOG_PATH/${SERVICE_NAME}.log"
 bin_line () {
   echo "$(date +"%Y-%m-%d %H:%M:%S") :: $PID :: ${SERVICE_NAME}.d :: $1" >> "$LOG"
 }
-'''
+"""
 
 # start(), before agent.py start (bin/analyzer.d:164-169).
-_PRE_START = r'''
+_PRE_START = r"""
 if [ -f "$LOG" ]; then
   cat "$LOG" > "$LOG.last"
 fi
 touch "$LOG.lock"
 touch "$LOG.wait"
-'''
+"""
 
 # start(), after agent.py start returned: the handshake and the rewrite (bin/analyzer.d:198-241),
 # with the 5 s wait as $WAIT_SECONDS.
-_HANDSHAKE = r'''
+_HANDSHAKE = r"""
 PROCESS_WAITING=0
 NOW=$(date +%s)
 WAIT_FOR=$((NOW+WAIT_SECONDS))
@@ -95,7 +95,7 @@ if [ $PROCESS_WAITING -eq 1 ]; then
     rm -f "$LOG.lock"
   fi
 fi
-'''
+"""
 
 _STOP_LINE = 'bin_line "$MSG"'
 
@@ -117,9 +117,17 @@ class Writer:
         self.name = name
         self._app = app
         self.proc = subprocess.Popen(
-            [sys.executable, str(WRITER), str(app.log_path), app.app,
-             "1" if app.memory_handler else "0"],
-            stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, bufsize=1,
+            [
+                sys.executable,
+                str(WRITER),
+                str(app.log_path),
+                app.app,
+                "1" if app.memory_handler else "0",
+            ],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            text=True,
+            bufsize=1,
         )
         self.pid: int = self._read()["pid"]
 
@@ -143,8 +151,14 @@ class Writer:
 
 
 class SkylineApp:
-    def __init__(self, log_dir: Path, app: str = "mirage", *,
-                 memory_handler: bool | None = None, start: bool = True):
+    def __init__(
+        self,
+        log_dir: Path,
+        app: str = "mirage",
+        *,
+        memory_handler: bool | None = None,
+        start: bool = True,
+    ):
         self.log_dir = Path(log_dir)
         self.app = app
         self.log_path = self.log_dir / f"{app}.log"
@@ -178,13 +192,19 @@ class SkylineApp:
     def log(self, message: str, writer: str = "run") -> Written:
         return self._record(self.writers[writer], self.writers[writer].call(op="log", msg=message))
 
-    def alert(self, metric: str | None = None, ts: int | None = None, value: float = 87.5,
-              writer: str = "run") -> Written:
+    def alert(
+        self,
+        metric: str | None = None,
+        ts: int | None = None,
+        value: float = 87.5,
+        writer: str = "run",
+    ) -> Written:
         """Log an alert line that the parser turns into one AnomalyAlert."""
         return self.log(self.alert_message(metric, ts, value), writer)
 
-    def alert_message(self, metric: str | None = None, ts: int | None = None,
-                      value: float = 87.5) -> str:
+    def alert_message(
+        self, metric: str | None = None, ts: int | None = None, value: float = 87.5
+    ) -> str:
         """An alert message (alerters.py:1761, Skyline's own Slack off), distinct metric and
         timestamp unless given; counted in ``alerts``."""
         self.alerts += 1
@@ -232,8 +252,9 @@ class SkylineApp:
         self.writers.clear()
         self._bash(_STOP_LINE, MSG=f"all {self.app} processes have been stopped - OK")
 
-    def restart(self, new_messages: Sequence[str] = (), *, handshake: bool = True,
-                wait_seconds: int = 5) -> None:
+    def restart(
+        self, new_messages: Sequence[str] = (), *, handshake: bool = True, wait_seconds: int = 5
+    ) -> None:
         """bin/<app>.d restart: stop, ``cat log > log.last``, agent start (python-daemon
         truncates the log), the new process logs ``new_messages``, then the handshake and
         ``cat log.last log > log.new; cat log.new > log``. Without ``handshake`` the new
@@ -244,8 +265,9 @@ class SkylineApp:
         run = self.spawn("run")
         self._record(run, run.call(op="log", msg="Testing algorithms"), lost=True)
         run.call(op="truncate")
-        script = subprocess.Popen(["bash", "-c", _PRELUDE + _HANDSHAKE], env=self._env(
-            WAIT_SECONDS=str(wait_seconds)))
+        script = subprocess.Popen(
+            ["bash", "-c", _PRELUDE + _HANDSHAKE], env=self._env(WAIT_SECONDS=str(wait_seconds))
+        )
         for message in new_messages:
             self.log(message)
         if handshake:
@@ -276,8 +298,9 @@ def expected_event_ids(apps: Iterable[SkylineApp], *, surviving: bool = False) -
     ids: set[str] = set()
     for app in apps:
         on_disk = "".join(
-            p.read_text(errors="replace") for p in app.log_dir.iterdir() if p.is_file()
-            and p.name.startswith(f"{app.app}.log") and not p.name.endswith(".gz")
+            p.read_text(errors="replace")
+            for p in app.log_dir.iterdir()
+            if p.is_file() and p.name.startswith(f"{app.app}.log") and not p.name.endswith(".gz")
         )
         for rec in app.written:
             if surviving and rec.text not in on_disk:

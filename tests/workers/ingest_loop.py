@@ -19,8 +19,15 @@ def main() -> None:
     log_dir, db, apps = Path(sys.argv[1]), Path(sys.argv[2]), sys.argv[3].split(",")
     max_chunk = int(sys.argv[4]) if len(sys.argv) > 4 else 1 << 20
     store = Store.open(db)
-    tailer = Tailer(log_dir, apps, store.files(), from_start=True, settle_seconds=0.3,
-                    reconcile_seconds=0.5, max_chunk=max_chunk)
+    tailer = Tailer(
+        log_dir,
+        apps,
+        store.files(),
+        from_start=True,
+        settle_seconds=0.3,
+        reconcile_seconds=0.5,
+        max_chunk=max_chunk,
+    )
     Ingestor(store, tailer).run(threading.Event(), max_wait=0.2)
 
 

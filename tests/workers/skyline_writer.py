@@ -39,15 +39,15 @@ def main() -> None:
     handler = logging.handlers.TimedRotatingFileHandler(
         logfile, when="midnight", interval=1, backupCount=5
     )
-    handler.setFormatter(logging.Formatter(
-        "%(asctime)s :: %(process)s :: %(message)s", datefmt="%Y-%m-%d %H:%M:%S"
-    ))
+    handler.setFormatter(
+        logging.Formatter("%(asctime)s :: %(process)s :: %(message)s", datefmt="%Y-%m-%d %H:%M:%S")
+    )
     last = _Last()
     handler.addFilter(last)
     if memory:
-        logger.addHandler(logging.handlers.MemoryHandler(
-            256, flushLevel=logging.DEBUG, target=handler
-        ))
+        logger.addHandler(
+            logging.handlers.MemoryHandler(256, flushLevel=logging.DEBUG, target=handler)
+        )
     else:
         logger.addHandler(handler)
     daemon_stdout = None
@@ -55,8 +55,10 @@ def main() -> None:
 
     def written() -> dict[str, object]:
         assert last.record is not None
-        return {"text": handler.format(last.record) + handler.terminator,
-                "inode": os.fstat(handler.stream.fileno()).st_ino}
+        return {
+            "text": handler.format(last.record) + handler.terminator,
+            "inode": os.fstat(handler.stream.fileno()).st_ino,
+        }
 
     reply({"pid": os.getpid()})
     for raw in sys.stdin:
@@ -74,8 +76,7 @@ def main() -> None:
             out = written()
         elif op == "half":
             # One record written in two write(2) calls: the reader sees half a line meanwhile.
-            record = logger.makeRecord(logger.name, logging.INFO, __file__, 0, cmd["msg"], (),
-                                       None)
+            record = logger.makeRecord(logger.name, logging.INFO, __file__, 0, cmd["msg"], (), None)
             text = handler.format(record) + handler.terminator
             split = cmd.get("split") or len(text) // 2
             handler.stream.write(text[:split])
