@@ -188,25 +188,19 @@ class WebGateway:
         reply is looked for among the parent's replies."""
         cursor = None
         for _ in range(self._pages):
-            kwargs: dict[str, Any] = {
-                "channel": channel_id,
-                "include_all_metadata": True,
-                "limit": 200,
-            }
-            if cursor:
-                kwargs["cursor"] = cursor
-            if thread_ts is None:
-                resp = self._call(
-                    self._client.conversations_history, oldest=f"{max(oldest, 0):.6f}", **kwargs
-                )
-            else:
-                resp = self._call(self._client.conversations_replies, ts=str(thread_ts), **kwargs)
-            for msg in resp.get("messages") or []:
+            messages, cursor = self._page(
+                channel_id,
+                thread_ts=thread_ts,
+                oldest=oldest,
+                latest=None,
+                cursor=cursor,
+                limit=200,
+            )
+            for msg in messages:
                 payload = (msg.get("metadata") or {}).get("event_payload") or {}
                 names = [str(f.get("name") or "") for f in msg.get("files") or []]
                 if payload.get("action_id") == action_id or any(action_id in n for n in names):
                     return Posted(channel=channel_id, ts=str(msg["ts"]))
-            cursor = (resp.get("response_metadata") or {}).get("next_cursor")
             if not cursor:
                 return None
         return None
@@ -222,19 +216,37 @@ class WebGateway:
     ) -> tuple[list[dict[str, Any]], str | None]:
         """One page of conversations.history (newest first, metadata included) between
         ``oldest`` and ``latest``, and the cursor of the next page (None at the end)."""
+        return self._page(
+            channel_id, thread_ts=None, oldest=oldest, latest=latest, cursor=cursor, limit=limit
+        )
+
+    def _page(
+        self,
+        channel_id: str,
+        *,
+        thread_ts: str | None,
+        oldest: float,
+        latest: float | None,
+        cursor: str | None,
+        limit: int,
+    ) -> tuple[list[dict[str, Any]], str | None]:
+        """One page of a channel's history, or of a thread's replies with ``thread_ts``."""
         kwargs: dict[str, Any] = {
             "channel": channel_id,
             "include_all_metadata": True,
             "limit": limit,
-            "oldest": f"{max(oldest, 0):.6f}",
         }
-        if latest is not None:
-            kwargs["latest"] = f"{latest:.6f}"
         if cursor:
             kwargs["cursor"] = cursor
-        resp = self._call(self._client.conversations_history, **kwargs)
-        cursor = (resp.get("response_metadata") or {}).get("next_cursor") or None
-        return list(resp.get("messages") or []), cursor
+        if thread_ts is None:
+            kwargs["oldest"] = f"{max(oldest, 0):.6f}"
+            if latest is not None:
+                kwargs["latest"] = f"{latest:.6f}"
+            resp = self._call(self._client.conversations_history, **kwargs)
+        else:
+            resp = self._call(self._client.conversations_replies, ts=str(thread_ts), **kwargs)
+        next_cursor = (resp.get("response_metadata") or {}).get("next_cursor") or None
+        return list(resp.get("messages") or []), next_cursor
 
     def upload(
         self,
