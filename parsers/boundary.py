@@ -22,9 +22,8 @@ import re
 from dataclasses import dataclass, field
 from datetime import timedelta
 
-from parsers.common import AgeQueue, Ctx, Line, PidTable, Rules, Sweeps, earliest
+from parsers.common import Ctx, Line, PidHeldRules
 from parsers.events import BoundaryAlert, Event
-from parsers.framing import Record
 
 # skyline/boundary/boundary.py:2276-2278 (v3.0.4+; the sms branch :2273 and the syslog lines
 #   :2330-2343 'alert sent :: %s - %s - via syslog - %s %s %s times' share the shape):
@@ -51,25 +50,14 @@ class _Muted:
     metrics: dict[str, int] = field(default_factory=dict)
 
 
-class BoundaryRules(Rules):
+class BoundaryRules(PidHeldRules[_Muted, str]):
+    """boundary.log: a pid's muted lines are held for its alerts of the same dispatch."""
+
     def __init__(self, ctx: Ctx):
-        super().__init__(ctx)
-        self._pids: PidTable[_Muted] = PidTable(_Muted, self._evicted)
-        self._held: AgeQueue[tuple[int, str]] = AgeQueue(MAX_MUTE_AGE)
-        self._sweeps = Sweeps(self._held)
-
-    def tracked_pids(self) -> int:
-        return len(self._pids)
-
-    def held_from(self) -> Record | None:
-        return earliest(self._held)
+        super().__init__(ctx, _Muted, MAX_MUTE_AGE)
 
     def handle(self, line: Line) -> list[Event]:
-        if self._sweeps.due(line.at):
-            for pid, metric in self._held.expired(line.at):
-                state = self._pids.peek(pid)
-                if state is not None:
-                    state.metrics.pop(metric, None)
+        self._sweep(line.at)
         msg = line.message
         if m := ALERT_SENT.match(msg):
             metric, value, alerter, algorithm, trigger, threshold = m.groups()
@@ -106,7 +94,12 @@ class BoundaryRules(Rules):
             state.metrics[metric] = self._held.add(line, (line.pid, metric))
         return []
 
-    def _evicted(self, _pid: int, state: _Muted) -> None:
-        self.ctx.stats.evicted_pids += 1
+    def _expired(self, pid: int, metric: str) -> None:
+        state = self._pids.peek(pid)
+        if state is not None:
+            state.metrics.pop(metric, None)
+
+    def _evicted(self, pid: int, state: _Muted) -> None:
+        super()._evicted(pid, state)
         for key in state.metrics.values():
             self._held.discard(key)

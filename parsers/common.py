@@ -222,6 +222,40 @@ class PidTable(Generic[T]):
         return iter(list(self._items.items()))
 
 
+S = TypeVar("S")
+H = TypeVar("H")
+
+
+class PidHeldRules(Rules, Generic[S, H]):
+    """Rules that keep per-pid state (``S``) whose lines are held back (items ``H``, with the
+    pid) until a later line completes them or ``max_age`` of log time passes; a resumed parser
+    re-reads from the earliest held line. Subclasses say what an expired item undoes."""
+
+    def __init__(self, ctx: Ctx, state: Callable[[], S], max_age: timedelta):
+        super().__init__(ctx)
+        self._pids: PidTable[S] = PidTable(state, self._evicted)
+        self._held: AgeQueue[tuple[int, H]] = AgeQueue(max_age)
+        self._sweeps = Sweeps(self._held)
+
+    def tracked_pids(self) -> int:
+        return len(self._pids)
+
+    def held_from(self) -> Record | None:
+        return earliest(self._held)
+
+    def _sweep(self, at: datetime) -> None:
+        """Forget what is held for longer than its age (at most once a second of log time)."""
+        if self._sweeps.due(at):
+            for pid, item in self._held.expired(at):
+                self._expired(pid, item)
+
+    def _expired(self, pid: int, item: H) -> None:
+        raise NotImplementedError
+
+    def _evicted(self, pid: int, state: S) -> None:
+        self.ctx.stats.evicted_pids += 1
+
+
 class AgeQueue(Generic[T]):
     """Items held for the line that logged them, in log order, until released or older than
     ``max_age`` (log time). The oldest one bounds safe_offset: resuming there re-reads every

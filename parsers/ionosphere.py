@@ -14,9 +14,8 @@ import re
 from dataclasses import dataclass
 from datetime import timedelta
 
-from parsers.common import AgeQueue, Ctx, Line, PidTable, Rules, Sweeps, as_int, earliest
+from parsers.common import Ctx, Line, PidHeldRules, as_int
 from parsers.events import Event, FeaturesProfileLearnt, SkylineSelfRequest
-from parsers.framing import Record
 from parsers.pyrepr import literal_or_none
 
 # skyline/ionosphere/learn.py:806 (v1.1+): 'learn :: processing %s for %s - %s'
@@ -60,24 +59,14 @@ class _Work:
     key: int = 0
 
 
-class IonosphereRules(Rules):
+class IonosphereRules(PidHeldRules[_Work, _Work]):
+    """ionosphere.log: a pid's learn work item is held until its features profile is made."""
+
     def __init__(self, ctx: Ctx):
-        super().__init__(ctx)
-        self._pids: PidTable[_Work] = PidTable(_Work, self._evicted)
-        self._held: AgeQueue[tuple[int, _Work]] = AgeQueue(MAX_WORK_AGE)
-        self._sweeps = Sweeps(self._held)
-
-    def tracked_pids(self) -> int:
-        return len(self._pids)
-
-    def held_from(self) -> Record | None:
-        return earliest(self._held)
+        super().__init__(ctx, _Work, MAX_WORK_AGE)
 
     def handle(self, line: Line) -> list[Event]:
-        if self._sweeps.due(line.at):
-            for pid, work in self._held.expired(line.at):
-                if self._pids.peek(pid) is work:
-                    self._pids.drop(pid)  # forgotten, as by a parser resumed after its hold
+        self._sweep(line.at)
         msg = line.message
         if m := PROCESSING.match(msg):
             self._work_item(line, m.group(1))
@@ -131,6 +120,10 @@ class IonosphereRules(Rules):
             job=work.job,
         )
 
-    def _evicted(self, _pid: int, work: _Work) -> None:
-        self.ctx.stats.evicted_pids += 1
+    def _expired(self, pid: int, work: _Work) -> None:
+        if self._pids.peek(pid) is work:
+            self._pids.drop(pid)  # forgotten, as by a parser resumed after its hold
+
+    def _evicted(self, pid: int, work: _Work) -> None:
+        super()._evicted(pid, work)
         self._held.discard(work.key)
