@@ -64,6 +64,29 @@ def sidecar_command() -> list[str]:
     return [str(script)] if script.exists() else [sys.executable, "-m", "sidecar"]
 
 
+def daemon_env(token: str) -> dict[str, str]:
+    """This environment without what would point the daemon elsewhere, with the token."""
+    skip = (
+        "SKYLINE_SETTINGS_PY",
+        "SKYLINE_SIDECAR_CONFIG",
+        "NOTIFY_SOCKET",
+        "CREDENTIALS_DIRECTORY",
+    )
+    return {k: v for k, v in os.environ.items() if k not in skip} | {"SLACK_BOT_TOKEN": token}
+
+
+def start_daemon(base: Path, config: Path, env: dict[str, str]) -> subprocess.Popen[bytes]:
+    """``skyline-sidecar run`` in ``base``, its output in ``base/daemon.log``."""
+    with open(base / "daemon.log", "wb") as out:
+        return subprocess.Popen(
+            [*sidecar_command(), "run", "--config", str(config)],
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            env=env,
+            cwd=base,
+        )
+
+
 def cpu_seconds(pid: int) -> float:
     """utime + stime of ``pid`` (its threads included), in seconds."""
     with open(f"/proc/{pid}/stat") as f:
@@ -186,26 +209,8 @@ def run() -> dict[str, object]:
     with FakeSlack() as fake:
         fake.add_channel("#skyline")
         config = write_config(base, fake.base_url)
-        env = {
-            k: v
-            for k, v in os.environ.items()
-            if k
-            not in (
-                "SKYLINE_SETTINGS_PY",
-                "SKYLINE_SIDECAR_CONFIG",
-                "NOTIFY_SOCKET",
-                "CREDENTIALS_DIRECTORY",
-            )
-        }
-        env["SLACK_BOT_TOKEN"] = fake.token
-        with open(base / "daemon.log", "wb") as out:
-            proc = subprocess.Popen(
-                [*sidecar_command(), "run", "--config", str(config)],
-                stdout=out,
-                stderr=subprocess.STDOUT,
-                env=env,
-                cwd=base,
-            )
+        env = daemon_env(fake.token)
+        proc = start_daemon(base, config, env)
         try:
             wait_up(proc, db)
             time.sleep(settle)

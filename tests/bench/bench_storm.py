@@ -25,7 +25,7 @@ from collections import Counter
 from datetime import datetime
 from pathlib import Path
 
-from tests.bench.bench_daemon import sidecar_command, stop, wait_up
+from tests.bench.bench_daemon import daemon_env, sidecar_command, start_daemon, stop, wait_up
 from tests.bench.bench_parse import env_number, tmp_dir
 from tests.support import skyline_lines as lines
 from tests.support.fakeslack import SLACK_TIERS, FakeSlack
@@ -92,26 +92,8 @@ def storm(variant: str, n_channels: int, per_channel: int) -> dict[str, object]:
         for ch in channels:
             fake.add_channel(ch)
         config = write_config(base, fake.base_url, channels)
-        env = {
-            k: v
-            for k, v in os.environ.items()
-            if k
-            not in (
-                "SKYLINE_SETTINGS_PY",
-                "SKYLINE_SIDECAR_CONFIG",
-                "NOTIFY_SOCKET",
-                "CREDENTIALS_DIRECTORY",
-            )
-        }
-        env["SLACK_BOT_TOKEN"] = fake.token
-        with open(base / "daemon.log", "wb") as out:
-            proc = subprocess.Popen(
-                [*sidecar_command(), "run", "--config", str(config)],
-                stdout=out,
-                stderr=subprocess.STDOUT,
-                env=env,
-                cwd=base,
-            )
+        env = daemon_env(fake.token)
+        proc = start_daemon(base, config, env)
         try:
             wait_up(proc, base / "state.sqlite")
             time.sleep(0.5)
